@@ -1,0 +1,54 @@
+import { Admin } from '../admin/admin.js';
+import { Producer } from '../producer/producer.js';
+import type { ProducerOptions } from '../producer/producer.options.js';
+import { TopicAdmin } from '../topics/topic-admin.js';
+import { TopicRegistry } from '../topics/topic-registry.js';
+import { resolveBrookOptions, type BrookOptions, type ResolvedBrookOptions } from './brook.options.js';
+import { BrookContext } from './context.js';
+
+/**
+ * Entry point: one per process and Redis deployment. Creates producers, consumers and the admin
+ * client, which share its connections; `close()` shuts all of them down.
+ *
+ * ```ts
+ * const brook = new Brook({ redis: 'redis://127.0.0.1:6379', clientId: 'orders-svc' });
+ * await brook.admin().createTopic({ topic: 'orders.created', partitions: 6 });
+ * await brook.producer().send({ topic: 'orders.created', messages: [{ key: 'customer-42', value: { id: 1 } }] });
+ * await brook.close();
+ * ```
+ */
+export class Brook {
+  private readonly ctx: BrookContext;
+  private readonly registry: TopicRegistry;
+  private readonly topicAdmin: TopicAdmin;
+  private adminClient: Admin | undefined;
+
+  constructor(options: BrookOptions) {
+    this.ctx = new BrookContext(resolveBrookOptions(options));
+    this.registry = new TopicRegistry(this.ctx);
+    this.topicAdmin = new TopicAdmin(this.ctx, this.registry);
+  }
+
+  /** The resolved options. */
+  get options(): ResolvedBrookOptions {
+    return this.ctx.options;
+  }
+
+  /** The admin client (one per Brook). */
+  admin(): Admin {
+    this.ctx.assertOpen();
+    this.adminClient ??= new Admin(this.ctx, this.topicAdmin);
+    return this.adminClient;
+  }
+
+  /** A new producer. */
+  producer(options?: ProducerOptions): Producer {
+    this.ctx.assertOpen();
+    return new Producer(this.ctx, this.registry, this.topicAdmin, options);
+  }
+
+  /** Stops consumers, flushes producers and closes every connection. Idempotent. */
+  close(): Promise<void> {
+    return this.ctx.close();
+  }
+}

@@ -1,0 +1,37 @@
+export { Brook } from './client/brook.js';
+export type { BrookOptions, ResolvedBrookOptions } from './client/brook.options.js';
+export { createConsoleLogger, type BrookLogger, type LogLevel } from './client/logger.js';
+export type { ClusterConnection, ConnectionSettings, RedisConnection } from './redis/connection.js';
+export type { Leadership } from './redis/topology.js';
+
+export { Admin } from './admin/admin.js';
+export type { CreateTopicRequest, PartitionDescription, RetentionResult, TopicDescription } from './topics/topic-admin.js';
+export type { RetentionPolicy, TopicConfig } from './topics/topic.js';
+
+export { Producer, type ProducerBatch } from './producer/producer.js';
+export type { ProducerOptions } from './producer/producer.options.js';
+export { murmur2, partitionForKey } from './producer/murmur2.js';
+
+export { jsonCodec, type Codec } from './codec/codec.js';
+export type { Acks, Headers, Message, ProducerRecord, ReceivedMessage, RecordMetadata } from './message/message.js';
+
+export {
+  BROKER_ERROR_CODES,
+  BrokerConnectionError,
+  BrokerError,
+  ClosedError,
+  FencedError,
+  GroupActiveError,
+  InvalidArgumentError,
+  InvalidNameError,
+  MessageTooLargeError,
+  NonRetriableError,
+  NotEnoughReplicasError,
+  PartitionOutOfRangeError,
+  TopicConflictError,
+  UnknownGroupError,
+  UnknownTopicError,
+  UnsupportedRedisError,
+  type BrokerErrorCode,
+} from './errors/errors.js';
+export { assertValidName } from './names/names.js';

@@ -1,0 +1,154 @@
+import { RAW_ENCODINGS, type Codec } from '../codec/codec.js';
+import { InvalidArgumentError } from '../errors/errors.js';
+import type { Headers, Message } from './message.js';
+
+/** Field names of a stream entry. Single letters keep entries small. */
+export const FIELD = { timestamp: 't', encoding: 'e', key: 'k', headers: 'h', value: 'v' } as const;
+
+/** A message ready for the `produce` script. */
+export interface EncodedMessage {
+  /** Field/value strings for XADD. */
+  fields: Array<string | Buffer>;
+  /** Bytes of key, headers and value: what `maxMessageBytes` limits. */
+  sizeBytes: number;
+  timestamp: number;
+  /** The key's bytes for partitioning, or null for keyless messages. */
+  keyBytes: Buffer | null;
+}
+
+function byteLength(data: string | Buffer): number {
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+}
+
+/** Validates and encodes one message; throws `InvalidArgumentError` naming the problem. */
+export function encodeMessage(topic: string, message: Message, codec: Codec, now: number): EncodedMessage {
+  if (message === null || typeof message !== 'object') {
+    throw new InvalidArgumentError(`Each message for '${topic}' must be an object like { key, value, headers }.`);
+  }
+  const { key, value, headers, timestamp } = message;
+
+  let keyData: string | Buffer | null = null;
+  if (key !== undefined && key !== null) {
+    if (typeof key !== 'string' && !Buffer.isBuffer(key)) {
+      throw new InvalidArgumentError(`A message key for '${topic}' must be a string, Buffer or null; got ${typeof key}. Convert it with String(key).`);
+    }
+    keyData = key;
+  }
+
+  let ts = now;
+  if (timestamp !== undefined) {
+    if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+      throw new InvalidArgumentError(`A message timestamp for '${topic}' must be a non-negative integer of milliseconds; got ${String(timestamp)}.`);
+    }
+    ts = timestamp;
+  }
+
+  let headerText: string | null = null;
+  if (headers !== undefined && headers !== null) {
+    if (typeof headers !== 'object' || Array.isArray(headers)) {
+      throw new InvalidArgumentError(`Message headers for '${topic}' must be an object of string values.`);
+    }
+    const names = Object.keys(headers);
+    for (const name of names) {
+      if (typeof headers[name] !== 'string') {
+        throw new InvalidArgumentError(`Header '${name}' of a message for '${topic}' must be a string; got ${typeof headers[name]}. Convert it with String().`);
+      }
+    }
+    if (names.length > 0) headerText = JSON.stringify(headers);
+  }
+
+  let encoding: string;
+  let valueData: string | Buffer;
+  if (value === undefined) {
+    throw new InvalidArgumentError(`A message for '${topic}' has no value; send null for an empty value.`);
+  } else if (typeof value === 'string') {
+    encoding = RAW_ENCODINGS.string;
+    valueData = value;
+  } else if (Buffer.isBuffer(value)) {
+    encoding = RAW_ENCODINGS.bytes;
+    valueData = value;
+  } else if (value instanceof Uint8Array) {
+    encoding = RAW_ENCODINGS.bytes;
+    valueData = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  } else {
+    encoding = codec.name;
+    valueData = codec.encode(value);
+  }
+
+  const fields: Array<string | Buffer> = [FIELD.timestamp, String(ts), FIELD.encoding, encoding];
+  let sizeBytes = byteLength(valueData);
+  if (keyData !== null) {
+    fields.push(FIELD.key, keyData);
+    sizeBytes += byteLength(keyData);
+  }
+  if (headerText !== null) {
+    fields.push(FIELD.headers, headerText);
+    sizeBytes += byteLength(headerText);
+  }
+  fields.push(FIELD.value, valueData);
+  return {
+    fields,
+    sizeBytes,
+    timestamp: ts,
+    keyBytes: keyData === null ? null : typeof keyData === 'string' ? Buffer.from(keyData) : keyData,
+  };
+}
+
+/** A stream entry split into its parts, before the value is decoded. */
+export interface RawEntry {
+  timestamp: number;
+  encoding: string;
+  key: string | null;
+  headers: Headers;
+  value: Buffer;
+}
+
+/** Reads the fields of a stream entry (as Buffers). Unknown fields are ignored. */
+export function readEntry(fields: Buffer[]): RawEntry {
+  let timestamp = 0;
+  let encoding = '';
+  let key: string | null = null;
+  let headers: Headers = {};
+  let value: Buffer = EMPTY;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i];
+    if (name.length !== 1) continue;
+    const data = fields[i + 1];
+    switch (name[0]) {
+      case 0x74 /* t */:
+        timestamp = Number(data.toString('latin1'));
+        break;
+      case 0x65 /* e */:
+        encoding = data.toString('latin1');
+        break;
+      case 0x6b /* k */:
+        key = data.toString('utf8');
+        break;
+      case 0x68 /* h */:
+        headers = JSON.parse(data.toString('utf8')) as Headers;
+        break;
+      case 0x76 /* v */:
+        value = data;
+        break;
+    }
+  }
+  return { timestamp, encoding, key, headers, value };
+}
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+/** Decodes a value by its stored encoding; throws when the codec cannot read it. */
+export function decodeValue(entry: RawEntry, codec: Codec): unknown {
+  switch (entry.encoding) {
+    case RAW_ENCODINGS.string:
+      return entry.value.toString('utf8');
+    case RAW_ENCODINGS.bytes:
+      return entry.value;
+    case codec.name:
+      return codec.decode(entry.value);
+    default:
+      throw new InvalidArgumentError(
+        `The value was written with codec '${entry.encoding}', but this consumer decodes '${codec.name}'; configure the matching codec.`,
+      );
+  }
+}

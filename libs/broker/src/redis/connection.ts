@@ -1,0 +1,122 @@
+import { Cluster, Redis } from 'ioredis';
+import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
+import { BrokerConnectionError, BrokerError, InvalidArgumentError, UnsupportedRedisError } from '../errors/errors.js';
+import { defineScripts, type RedisClient } from './scripts.js';
+
+/** Connection to a Redis Cluster: seed nodes and ioredis cluster options. */
+export interface ClusterConnection {
+  cluster: ClusterNode[];
+  options?: ClusterOptions;
+}
+
+/**
+ * Where Redis is: a `redis://` or `rediss://` URL, ioredis options (including `{ sentinels, name }`
+ * for Sentinel), or `{ cluster: [...] }` for Redis Cluster.
+ */
+export type RedisConnection = string | RedisOptions | ClusterConnection;
+
+/** How connections behave when Redis goes away. */
+export interface ConnectionSettings {
+  /** Reconnect attempts a request waits through before it fails with `BrokerConnectionError`. */
+  retries: number;
+  /** First reconnect delay; doubles per attempt. */
+  initialBackoffMs: number;
+  /** Cap on the reconnect delay. */
+  maxBackoffMs: number;
+  /** How long one connection attempt may take. */
+  connectTimeoutMs: number;
+}
+
+/** What a new connection is for; blocking connections never share a socket with other commands. */
+export interface ConnectionRole {
+  /** Shown in `CLIENT LIST`. */
+  name: string;
+  /** Requests wait for Redis indefinitely instead of failing after `retries` (consumers, which resume by themselves). */
+  waitForever?: boolean;
+  /** A blocking connection (`XREAD BLOCK`): no auto-pipelining. */
+  blocking?: boolean;
+}
+
+export function isClusterConnection(connection: RedisConnection): connection is ClusterConnection {
+  return typeof connection === 'object' && connection !== null && 'cluster' in connection;
+}
+
+function backoff(settings: ConnectionSettings): (times: number) => number {
+  return (times) => Math.min(settings.initialBackoffMs * 2 ** Math.max(0, times - 1), settings.maxBackoffMs);
+}
+
+/** Opens a lazily connecting client with Brook's scripts defined. */
+export function createConnection(connection: RedisConnection, settings: ConnectionSettings, role: ConnectionRole): RedisClient {
+  const common = {
+    lazyConnect: true,
+    connectionName: role.name,
+    connectTimeout: settings.connectTimeoutMs,
+    maxRetriesPerRequest: role.waitForever ? null : settings.retries,
+    enableAutoPipelining: !role.blocking,
+  } satisfies RedisOptions;
+  let client: RedisClient;
+  if (isClusterConnection(connection)) {
+    if (!Array.isArray(connection.cluster) || connection.cluster.length === 0) {
+      throw new InvalidArgumentError('redis.cluster must list at least one seed node, e.g. { cluster: [{ host: "10.0.0.1", port: 6379 }] }.');
+    }
+    const { redisOptions, ...clusterOptions } = connection.options ?? {};
+    client = new Cluster(connection.cluster, {
+      ...clusterOptions,
+      lazyConnect: true,
+      enableAutoPipelining: !role.blocking,
+      clusterRetryStrategy: backoff(settings),
+      redisOptions: { ...redisOptions, ...common },
+    });
+  } else if (typeof connection === 'string') {
+    if (!/^rediss?:\/\//.test(connection)) {
+      throw new InvalidArgumentError(
+        `redis must be a redis:// or rediss:// URL, ioredis options or { cluster: [...] }; got ${JSON.stringify(connection)}.`,
+      );
+    }
+    client = new Redis(connection, { ...common, retryStrategy: backoff(settings) });
+  } else if (typeof connection === 'object' && connection !== null) {
+    client = new Redis({ ...connection, ...common, retryStrategy: backoff(settings) });
+  } else {
+    throw new InvalidArgumentError('The redis option is required: a redis:// URL, ioredis options, { sentinels, name } or { cluster: [...] }.');
+  }
+  defineScripts(client);
+  return client;
+}
+
+/** A human-readable address of what a connection points at, for error messages. */
+export function describeConnection(connection: RedisConnection): string {
+  if (typeof connection === 'string') return connection.replace(/\/\/[^@/]*@/, '//***@');
+  if (isClusterConnection(connection)) return `cluster ${connection.cluster.map((n) => (typeof n === 'object' ? `${n.host ?? '127.0.0.1'}:${n.port ?? 6379}` : String(n))).join(',')}`;
+  if (connection.sentinels) return `sentinel master '${connection.name ?? 'mymaster'}'`;
+  return `${connection.host ?? '127.0.0.1'}:${connection.port ?? 6379}`;
+}
+
+const CONNECTION_FAILURE = /Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|connect ETIMEDOUT|Command timed out|All sentinels are unreachable|Failed to refresh slots cache|None of startup nodes is available|Stream isn't writeable/;
+
+/**
+ * Turns what ioredis throws into Brook's errors: connection failures become
+ * `BrokerConnectionError`, Redis error replies a `BrokerError` that names the operation.
+ */
+export function translateRedisError(error: unknown, operation: string, address: string, retries: number): BrokerError {
+  if (error instanceof BrokerError) return error;
+  const err = error instanceof Error ? error : new Error(String(error));
+  if (err.name === 'MaxRetriesPerRequestError' || CONNECTION_FAILURE.test(err.message)) {
+    return new BrokerConnectionError(
+      `Could not ${operation}: Redis at ${address} is unreachable (${err.message}) after ${retries} reconnect attempt(s). ` +
+        `Check that Redis runs and that the redis option points at it; raise connection.retries to wait longer.`,
+      { cause: err },
+    );
+  }
+  return new BrokerError('INTERNAL', `Could not ${operation}: Redis replied ${err.message}`, { cause: err });
+}
+
+/** Refuses Redis servers older than 7.0, which lack `XADD <ms>-*`, `XAUTOCLAIM` and group lag. */
+export async function assertServerSupported(client: RedisClient): Promise<string> {
+  const info = await client.info('server');
+  const version = /redis_version:([\d.]+)/.exec(info)?.[1] ?? '0';
+  const major = Number(version.split('.')[0]);
+  if (!(major >= 7)) {
+    throw new UnsupportedRedisError(`Brook needs Redis 7.0 or newer; this server runs ${version}. Upgrade Redis.`);
+  }
+  return version;
+}

@@ -1,0 +1,109 @@
+import { InvalidArgumentError } from '../errors/errors.js';
+
+const PREFIX_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * The key layout. Everything about one partition shares the hash tag `{<topic>:<partition>}` so
+ * that every state change of a partition is one atomic script, also on Redis Cluster. Brook's own
+ * metadata uses tags starting with `__`, which no topic or group name may start with.
+ */
+export class KeySpace {
+  constructor(readonly prefix: string) {
+    if (!PREFIX_PATTERN.test(prefix)) {
+      throw new InvalidArgumentError(
+        `Invalid key prefix ${JSON.stringify(prefix)}: use 1 to 64 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'.`,
+      );
+    }
+  }
+
+  /** Hash of topic name → JSON topic config. */
+  topics(): string {
+    return `${this.prefix}:{__meta}:topics`;
+  }
+
+  /** Hash of group name → JSON group summary (topics it subscribed to). */
+  groups(): string {
+    return `${this.prefix}:{__meta}:groups`;
+  }
+
+  /** The hash tag every key of one partition carries. */
+  partitionTag(topic: string, partition: number): string {
+    return `{${topic}:${partition}}`;
+  }
+
+  /** The partition's log: a stream whose IDs are `0-<offset + 1>`. */
+  log(topic: string, partition: number): string {
+    return `${this.prefix}:${this.partitionTag(topic, partition)}:log`;
+  }
+
+  /** The group's ownership lease on the partition: a string holding the owner's member id. */
+  lease(topic: string, partition: number, group: string): string {
+    return `${this.prefix}:${this.partitionTag(topic, partition)}:lease:${group}`;
+  }
+
+  /** Failure bookkeeping of the group's messages on the partition: hash of offset → attempts record. */
+  attempts(topic: string, partition: number, group: string): string {
+    return `${this.prefix}:${this.partitionTag(topic, partition)}:attempts:${group}`;
+  }
+
+  /** The group's delay queue on the partition: sorted set of offset by due time. */
+  delayQueue(topic: string, partition: number, group: string): string {
+    return `${this.prefix}:${this.partitionTag(topic, partition)}:delay:${group}`;
+  }
+
+  /** Payloads of messages waiting in the delay queue: hash of offset → packed fields. */
+  delayPayloads(topic: string, partition: number, group: string): string {
+    return `${this.prefix}:${this.partitionTag(topic, partition)}:delay-msgs:${group}`;
+  }
+
+  /** The group's dead letters for the partition: a stream. */
+  deadLetters(topic: string, partition: number, group: string): string {
+    return `${this.prefix}:${this.partitionTag(topic, partition)}:dlt:${group}`;
+  }
+
+  /** Every key a group may own on a partition, for deletion. */
+  groupPartitionKeys(topic: string, partition: number, group: string): string[] {
+    return [
+      this.lease(topic, partition, group),
+      this.attempts(topic, partition, group),
+      this.delayQueue(topic, partition, group),
+      this.delayPayloads(topic, partition, group),
+      this.deadLetters(topic, partition, group),
+    ];
+  }
+
+  /** Hash tag of a group's coordination keys. */
+  groupTag(group: string): string {
+    return `{__group:${group}}`;
+  }
+
+  /** Live members of the group: sorted set of member id by session deadline (Redis clock, ms). */
+  groupMembers(group: string): string {
+    return `${this.prefix}:${this.groupTag(group)}:members`;
+  }
+
+  /** Per-member metadata: hash of member id → JSON { clientId, topics }. */
+  groupMemberInfo(group: string): string {
+    return `${this.prefix}:${this.groupTag(group)}:member-info`;
+  }
+
+  /** Current assignment: hash of `<topic>:<partition>` → member id, plus `__generation`. */
+  groupAssignment(group: string): string {
+    return `${this.prefix}:${this.groupTag(group)}:assignment`;
+  }
+
+  /** Partition counts the group knows per topic: hash of topic → count. */
+  groupTopics(group: string): string {
+    return `${this.prefix}:${this.groupTag(group)}:topics`;
+  }
+
+  /** The audit log of dead-letter operations: a stream. */
+  audit(): string {
+    return `${this.prefix}:{__meta}:audit`;
+  }
+
+  /** The maintenance controller's leader lease. */
+  controllerLease(): string {
+    return `${this.prefix}:{__meta}:controller`;
+  }
+}
