@@ -69,13 +69,16 @@ afterEach(async () => {
 });
 
 /** Polls `condition` until it returns a truthy value or the timeout passes. */
-export async function waitFor<T>(condition: () => T | Promise<T>, { timeoutMs = 10_000, intervalMs = 10, message = 'condition' } = {}): Promise<T> {
+export async function waitFor<T>(
+  condition: () => T | Promise<T>,
+  { timeoutMs = 10_000, intervalMs = 10, message = 'condition' } = {},
+): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
       const value = await condition();
-      if (value) return value;
+      if (value) return value as Exclude<T, undefined | null | false | 0 | ''>;
     } catch (error) {
       lastError = error;
     }

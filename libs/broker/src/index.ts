@@ -7,10 +7,25 @@ export type { Leadership } from './redis/topology.js';
 export { Admin } from './admin/admin.js';
 export type { CreateTopicRequest, PartitionDescription, RetentionResult, TopicDescription } from './topics/topic-admin.js';
 export type { RetentionPolicy, TopicConfig } from './topics/topic.js';
+export type {
+  GroupDescription,
+  GroupListing,
+  GroupPartitionDescription,
+  MemberDescription,
+  ResetOffsetsRequest,
+  ResetTarget,
+} from './groups/group-admin.js';
 
 export { Producer, type ProducerBatch } from './producer/producer.js';
 export type { ProducerOptions } from './producer/producer.options.js';
 export { murmur2, partitionForKey } from './producer/murmur2.js';
+
+export { Consumer, type RunOptions } from './consumer/consumer.js';
+export type { ConsumerOptions, SubscribeOptions } from './consumer/consumer.options.js';
+export type { ConsumerEvents } from './consumer/consumer.events.js';
+export type { EachMessageHandler, EachMessagePayload, LossReason } from './consumer/partition-worker.js';
+export type { BackoffPolicy } from './consumer/backoff.js';
+export type { TopicPartition, TopicPartitions } from './consumer/topic-partition.js';
 
 export { jsonCodec, type Codec } from './codec/codec.js';
 export type { Acks, Headers, Message, ProducerRecord, ReceivedMessage, RecordMetadata } from './message/message.js';

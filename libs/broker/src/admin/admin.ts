@@ -1,4 +1,5 @@
 import type { BrookContext } from '../client/context.js';
+import type { GroupAdmin, GroupDescription, GroupListing, ResetOffsetsRequest } from '../groups/group-admin.js';
 import type { CreateTopicRequest, RetentionResult, TopicAdmin, TopicDescription } from '../topics/topic-admin.js';
 
 /**
@@ -9,6 +10,7 @@ export class Admin {
   constructor(
     private readonly ctx: BrookContext,
     private readonly topics: TopicAdmin,
+    private readonly groups: GroupAdmin,
   ) {}
 
   /** Creates a topic; `true` if created, `false` if it already existed with the same configuration. */
@@ -41,7 +43,22 @@ export class Admin {
     return this.topics.enforceRetention(now);
   }
 
-  /** The Redis server's version; a cheap reachability check. */
+  /** Every group with its topics and live member count. */
+  listGroups(): Promise<GroupListing[]> {
+    return this.groups.listGroups();
+  }
+
+  /** A group's members and, per partition of `topic`, owner, committed offset, lag and pending messages. */
+  describeGroup(request: { group: string; topic: string }): Promise<GroupDescription> {
+    return this.groups.describeGroup(request);
+  }
+
+  /** Moves a group's offsets on a topic; refused while it has live members unless `force`. */
+  resetOffsets(request: ResetOffsetsRequest): Promise<Array<{ partition: number; offset: number }>> {
+    return this.groups.resetOffsets(request);
+  }
+
+  /** Checks that Redis answers. */
   async ping(): Promise<void> {
     await this.ctx.ready();
     await this.ctx.run('ping Redis', () => this.ctx.client.ping());

@@ -1,6 +1,9 @@
 import { Admin } from '../admin/admin.js';
+import { Consumer } from '../consumer/consumer.js';
+import type { ConsumerOptions } from '../consumer/consumer.options.js';
 import { Producer } from '../producer/producer.js';
 import type { ProducerOptions } from '../producer/producer.options.js';
+import { GroupAdmin } from '../groups/group-admin.js';
 import { TopicAdmin } from '../topics/topic-admin.js';
 import { TopicRegistry } from '../topics/topic-registry.js';
 import { resolveBrookOptions, type BrookOptions, type ResolvedBrookOptions } from './brook.options.js';
@@ -37,7 +40,7 @@ export class Brook {
   /** The admin client (one per Brook). */
   admin(): Admin {
     this.ctx.assertOpen();
-    this.adminClient ??= new Admin(this.ctx, this.topicAdmin);
+    this.adminClient ??= new Admin(this.ctx, this.topicAdmin, new GroupAdmin(this.ctx, this.registry));
     return this.adminClient;
   }
 
@@ -45,6 +48,12 @@ export class Brook {
   producer(options?: ProducerOptions): Producer {
     this.ctx.assertOpen();
     return new Producer(this.ctx, this.registry, this.topicAdmin, options);
+  }
+
+  /** A new member of a consumer group. */
+  consumer(options: ConsumerOptions): Consumer {
+    this.ctx.assertOpen();
+    return new Consumer(this.ctx, this.registry, options);
   }
 
   /** Stops consumers, flushes producers and closes every connection. Idempotent. */

@@ -61,9 +61,15 @@ export class KeySpace {
     return `${this.prefix}:${this.partitionTag(topic, partition)}:dlt:${group}`;
   }
 
+  /** Counters of the group on the partition: processed, failed, retried, dead-lettered, skipped. */
+  stats(topic: string, partition: number, group: string): string {
+    return `${this.prefix}:${this.partitionTag(topic, partition)}:stats:${group}`;
+  }
+
   /** Every key a group may own on a partition, for deletion. */
   groupPartitionKeys(topic: string, partition: number, group: string): string[] {
     return [
+      this.stats(topic, partition, group),
       this.lease(topic, partition, group),
       this.attempts(topic, partition, group),
       this.delayQueue(topic, partition, group),
@@ -87,14 +93,24 @@ export class KeySpace {
     return `${this.prefix}:${this.groupTag(group)}:member-info`;
   }
 
-  /** Current assignment: hash of `<topic>:<partition>` → member id, plus `__generation`. */
+  /** Current assignment: hash of member id → JSON list of `<topic>:<partition>`, plus `__generation`. */
   groupAssignment(group: string): string {
     return `${this.prefix}:${this.groupTag(group)}:assignment`;
   }
 
-  /** Partition counts the group knows per topic: hash of topic → count. */
+  /** Partition counts the group knows per topic: hash of topic → count (only grows). */
   groupTopics(group: string): string {
     return `${this.prefix}:${this.groupTag(group)}:topics`;
+  }
+
+  /** Partition counts per topic when the group first subscribed: decides where new partitions start. */
+  groupOrigins(group: string): string {
+    return `${this.prefix}:${this.groupTag(group)}:origins`;
+  }
+
+  /** The keys of the `membership` script, in its KEYS order. */
+  membershipKeys(group: string): string[] {
+    return [this.groupMembers(group), this.groupMemberInfo(group), this.groupAssignment(group), this.groupTopics(group), this.groupOrigins(group)];
   }
 
   /** The audit log of dead-letter operations: a stream. */

@@ -9,6 +9,17 @@ export const SCRIPT_NAMES = [
   'grow-topic',
   'partition-offsets',
   'trim-by-age',
+  'membership',
+  'register-group',
+  'acquire-lease',
+  'renew-leases',
+  'release-lease',
+  'fetch',
+  'claim',
+  'ack',
+  'record-failure',
+  'group-offsets',
+  'reset-offset',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

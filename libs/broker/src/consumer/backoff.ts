@@ -1,0 +1,35 @@
+/** How long to wait between attempts. */
+export interface BackoffPolicy {
+  /** `'exponential'` multiplies the delay per attempt; `'fixed'` keeps `initialMs`. */
+  type: 'exponential' | 'fixed';
+  /** Delay before the first retry. */
+  initialMs: number;
+  /** Factor per attempt (exponential only). */
+  multiplier: number;
+  /** Cap on the delay. */
+  maxMs: number;
+  /** Random spread as a fraction of the delay: 0.2 means ±20 %. */
+  jitter: number;
+}
+
+/** The delay before retry number `retry` (1 for the first retry). */
+export function backoffDelay(policy: BackoffPolicy, retry: number): number {
+  const base = policy.type === 'fixed' ? policy.initialMs : policy.initialMs * policy.multiplier ** Math.max(0, retry - 1);
+  const capped = Math.min(base, policy.maxMs);
+  const spread = capped * policy.jitter * (Math.random() * 2 - 1);
+  return Math.max(0, Math.round(capped + spread));
+}
+
+/** Resolves after `ms`, or early when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

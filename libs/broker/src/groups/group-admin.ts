@@ -1,0 +1,238 @@
+import type { BrookContext } from '../client/context.js';
+import { GroupActiveError, InvalidArgumentError, UnknownGroupError, UnknownTopicError } from '../errors/errors.js';
+import { assertValidName } from '../names/names.js';
+import { runScript } from '../redis/scripts.js';
+import { range } from '../topics/topic-admin.js';
+import type { TopicRegistry } from '../topics/topic-registry.js';
+import { parsePartitionKey } from '../consumer/topic-partition.js';
+
+/** A group as `listGroups` reports it. */
+export interface GroupListing {
+  group: string;
+  /** Topics the group has consumed. */
+  topics: string[];
+  /** Live members right now. */
+  members: number;
+}
+
+/** A live member and the partitions of the described topic assigned to it. */
+export interface MemberDescription {
+  memberId: string;
+  clientId: string;
+  partitions: number[];
+}
+
+/** One partition of a topic, from one group's point of view. */
+export interface GroupPartitionDescription {
+  partition: number;
+  /** Member holding the partition's lease, or null. */
+  owner: string | null;
+  /**
+   * Where the group resumes: the oldest message not yet processed (its pending messages count as
+   * not processed). Null before the group first read the partition.
+   */
+  committedOffset: number | null;
+  /** Log end offset. */
+  highOffset: number;
+  /** Log start offset. */
+  lowOffset: number;
+  /** Messages the group has not finished: not yet read, read but unacknowledged, or waiting for a retry. Null before the group first read the partition. */
+  lag: number | null;
+  /** Read but not yet acknowledged (in flight, or being retried in place). */
+  pending: number;
+  /** Waiting in the group's delay queue for a later attempt. */
+  retrying: number;
+  /** In the group's dead-letter topic for this partition. */
+  deadLettered: number;
+}
+
+/** What `describeGroup` returns. */
+export interface GroupDescription {
+  group: string;
+  topic: string;
+  members: MemberDescription[];
+  partitions: GroupPartitionDescription[];
+}
+
+/** Where `resetOffsets` moves a group. */
+export type ResetTarget = 'earliest' | 'latest' | { offset: number } | { timestamp: number };
+
+/** What `resetOffsets` takes. */
+export interface ResetOffsetsRequest {
+  group: string;
+  topic: string;
+  to: ResetTarget;
+  /** Reset even while members are live (they continue from the new position). @defaultValue `false` */
+  force?: boolean;
+}
+
+type OffsetsReply = [state: number, high?: number, low?: number, lastDelivered?: number, pending?: number, minPending?: number, owner?: string, retrying?: number, deadLettered?: number, stats?: string[]];
+
+/** Group operations of the admin client. */
+export class GroupAdmin {
+  constructor(
+    private readonly ctx: BrookContext,
+    private readonly registry: TopicRegistry,
+  ) {}
+
+  /** Every group that ever ran, with its topics and live member count, sorted by name. */
+  async listGroups(): Promise<GroupListing[]> {
+    await this.ctx.ready();
+    const groups = await this.ctx.run('list groups', () => this.ctx.client.hgetall(this.ctx.keys.groups()));
+    const now = await this.redisNow();
+    const listings = await Promise.all(
+      Object.entries(groups).map(async ([group, json]) => ({
+        group,
+        topics: (JSON.parse(json) as { topics: string[] }).topics,
+        members: await this.ctx.run(`count members of '${group}'`, () => this.ctx.client.zcount(this.ctx.keys.groupMembers(group), `(${now}`, '+inf')),
+      })),
+    );
+    return listings.sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+  }
+
+  /** Members, assignment, committed offsets, lag, pending and retrying messages per partition of one topic. */
+  async describeGroup({ group, topic }: { group: string; topic: string }): Promise<GroupDescription> {
+    const partitions = await this.requireGroupTopic(group, topic);
+    const [members, offsets] = await Promise.all([this.liveMembers(group, topic), Promise.all(range(partitions).map((p) => this.partitionOffsets(group, topic, p)))]);
+    return {
+      group,
+      topic,
+      members,
+      partitions: offsets.map((reply, partition) => {
+        const [state, high = 0, low = 0, lastDelivered = 0, pending = 0, minPending = -1, owner = '', retrying = 0, deadLettered = 0] = reply;
+        const positioned = state === 1;
+        const committedOffset = !positioned ? null : pending > 0 ? minPending - 1 : lastDelivered;
+        const undelivered = Math.max(0, high - Math.max(lastDelivered, low));
+        return {
+          partition,
+          owner: owner === '' ? null : owner,
+          committedOffset,
+          highOffset: high,
+          lowOffset: low,
+          lag: positioned ? undelivered + pending + retrying : null,
+          pending,
+          retrying,
+          deadLettered,
+        };
+      }),
+    };
+  }
+
+  /**
+   * Moves a group's position on every partition of a topic. Refused while the group has live
+   * members unless `force`; pending messages are forgotten, retries and dead letters stay.
+   * Resolves with the new position of each partition.
+   */
+  async resetOffsets(request: ResetOffsetsRequest): Promise<Array<{ partition: number; offset: number }>> {
+    if (request === null || typeof request !== 'object') throw new InvalidArgumentError("resetOffsets needs { group, topic, to: 'earliest' | 'latest' | { offset } | { timestamp } }.");
+    const { group, topic, to, force = false } = request;
+    const partitions = await this.requireGroupTopic(group, topic);
+    validateTarget(to);
+    const live = await this.liveMembers(group);
+    if (live.length > 0 && !force) throw new GroupActiveError(group, live.length, `reset its offsets on '${topic}'`);
+
+    return Promise.all(
+      range(partitions).map(async (partition) => {
+        const [, high = 0, low = 0] = await this.partitionOffsets(group, topic, partition);
+        const offset =
+          to === 'earliest' ? low : to === 'latest' ? high : 'offset' in to ? Math.min(Math.max(to.offset, low), high) : await this.offsetForTimestamp(topic, partition, to.timestamp, low, high);
+        const moved = await this.ctx.run(`reset offsets of '${group}' on '${topic}'`, () =>
+          runScript<number>(this.ctx.client, 'reset-offset', [this.ctx.keys.log(topic, partition), this.ctx.keys.lease(topic, partition, group)], [group, offset, '', force ? '1' : '0']),
+        );
+        if (moved === 0) throw new GroupActiveError(group, 1, `reset its offsets on '${topic}' (a member still holds partition ${partition})`);
+        return { partition, offset };
+      }),
+    );
+  }
+
+  /** The topic's partition count, after checking the group exists and has consumed the topic. */
+  private async requireGroupTopic(group: string, topic: string): Promise<number> {
+    assertValidName('group', group);
+    assertValidName('topic', topic);
+    await this.ctx.ready();
+    const config = await this.registry.get(topic, { fresh: true });
+    if (config === undefined) throw new UnknownTopicError(topic);
+    const json = await this.ctx.run(`read group '${group}'`, () => this.ctx.client.hget(this.ctx.keys.groups(), group));
+    if (json === null) throw new UnknownGroupError(group);
+    if (!(JSON.parse(json) as { topics: string[] }).topics.includes(topic)) throw new UnknownGroupError(group, topic);
+    return config.partitions;
+  }
+
+  private partitionOffsets(group: string, topic: string, partition: number): Promise<OffsetsReply> {
+    const { keys } = this.ctx;
+    return this.ctx.run(`describe partition ${partition} of '${topic}' for '${group}'`, () =>
+      runScript<OffsetsReply>(
+        this.ctx.client,
+        'group-offsets',
+        [keys.log(topic, partition), keys.lease(topic, partition, group), keys.delayQueue(topic, partition, group), keys.deadLetters(topic, partition, group), keys.stats(topic, partition, group)],
+        [group],
+      ),
+    );
+  }
+
+  private async liveMembers(group: string, topic?: string): Promise<MemberDescription[]> {
+    const now = await this.redisNow();
+    const { keys, client } = this.ctx;
+    const ids = await this.ctx.run(`list members of '${group}'`, () => client.zrangebyscore(keys.groupMembers(group), `(${now}`, '+inf'));
+    if (ids.length === 0) return [];
+    const [infos, owned] = await this.ctx.run(`describe members of '${group}'`, () =>
+      Promise.all([client.hmget(keys.groupMemberInfo(group), ...ids), client.hmget(keys.groupAssignment(group), ...ids)]),
+    );
+    return ids
+      .map((memberId, i) => {
+        const list = owned[i] ? (JSON.parse(owned[i]!) as string[]) : [];
+        return {
+          memberId,
+          clientId: infos[i] ? (JSON.parse(infos[i]!) as { clientId: string }).clientId : 'unknown',
+          partitions: list
+            .map(parsePartitionKey)
+            .filter((tp) => topic === undefined || tp.topic === topic)
+            .map((tp) => tp.partition)
+            .sort((a, b) => a - b),
+        };
+      })
+      .sort((a, b) => (a.memberId < b.memberId ? -1 : 1));
+  }
+
+  /** Milliseconds on the Redis clock, which member deadlines use. */
+  private async redisNow(): Promise<number> {
+    const [seconds, micros] = await this.ctx.run('read the Redis clock', () => this.ctx.client.time());
+    return Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+  }
+
+  /**
+   * The first offset whose message timestamp is at or after `timestamp`, by binary search over the
+   * log (message timestamps are assumed to grow with offsets, as producer clocks make them).
+   */
+  private async offsetForTimestamp(topic: string, partition: number, timestamp: number, low: number, high: number): Promise<number> {
+    const key = this.ctx.keys.log(topic, partition);
+    let lo = low;
+    let hi = high;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const [entry] = await this.ctx.run(`search '${topic}' by timestamp`, () => this.ctx.client.xrange(key, `0-${mid + 1}`, '+', 'COUNT', 1));
+      if (entry === undefined) {
+        hi = mid;
+        continue;
+      }
+      const seq = Number(entry[0].slice(2));
+      const fields = entry[1];
+      const t = Number(fields[fields.indexOf('t') + 1]);
+      if (t >= timestamp) hi = Math.min(mid, seq - 1);
+      else lo = seq;
+    }
+    return lo;
+  }
+}
+
+function validateTarget(to: unknown): asserts to is ResetTarget {
+  if (to === 'earliest' || to === 'latest') return;
+  if (to !== null && typeof to === 'object') {
+    const target = to as Record<string, unknown>;
+    if ('offset' in target && Number.isSafeInteger(target.offset) && (target.offset as number) >= 0) return;
+    if ('timestamp' in target && Number.isSafeInteger(target.timestamp) && (target.timestamp as number) >= 0) return;
+  }
+  throw new InvalidArgumentError(
+    `Invalid reset target ${JSON.stringify(to)}: use 'earliest', 'latest', { offset: <non-negative integer> } or { timestamp: <ms since epoch> }.`,
+  );
+}

@@ -1,0 +1,57 @@
+--[[
+  group-offsets — one group's position on one partition, read atomically for describeGroup.
+
+  KEYS[1]  log      stream  the partition log
+  KEYS[2]  lease    string  the group's ownership lease
+  KEYS[3]  delay    zset    the group's delay queue on the partition
+  KEYS[4]  dlt      stream  the group's dead letters on the partition
+  KEYS[5]  stats    hash    the group's counters on the partition
+  ARGV[1]  group    string
+
+  Returns  { state, highOffset, lowOffset, lastDeliveredSeq, pendingCount, minPendingSeq, owner,
+             retrying, deadLettered, stats (flat field/value list) }
+           state: 1 group positioned on the log, 0 group never read this partition, -1 no log.
+           minPendingSeq is -1 with nothing pending; owner is '' without a live lease.
+]]
+local log, lease, delay, dlt, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local group = ARGV[1]
+if redis.call('EXISTS', log) == 0 then
+  return { -1 }
+end
+local function seq(id)
+  local dash = string.find(id, '-', 1, true)
+  return tonumber(string.sub(id, dash + 1))
+end
+
+local info = redis.call('XINFO', 'STREAM', log)
+local high = 0
+for i = 1, #info, 2 do
+  if info[i] == 'entries-added' then high = info[i + 1] end
+end
+local low = high
+local first = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
+if #first > 0 then low = seq(first[1][1]) - 1 end
+
+local state, lastDelivered, pending, minPending = 0, 0, 0, -1
+for _, fields in ipairs(redis.call('XINFO', 'GROUPS', log)) do
+  local name, lastId = nil, nil
+  for i = 1, #fields, 2 do
+    if fields[i] == 'name' then name = fields[i + 1] end
+    if fields[i] == 'last-delivered-id' then lastId = fields[i + 1] end
+  end
+  if name == group then
+    state = 1
+    lastDelivered = seq(lastId)
+    local summary = redis.call('XPENDING', log, group)
+    pending = summary[1]
+    if pending > 0 then minPending = seq(summary[2]) end
+  end
+end
+
+return {
+  state, high, low, lastDelivered, pending, minPending,
+  redis.call('GET', lease) or '',
+  redis.call('ZCARD', delay),
+  redis.call('XLEN', dlt),
+  redis.call('HGETALL', stats),
+}

@@ -1,0 +1,94 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const VITE_NODE = fileURLToPath(new URL('../../node_modules/vite-node/dist/cli.mjs', import.meta.url));
+
+/** What a member process reports. */
+export type MemberEvent =
+  | { type: 'ready'; memberId: string }
+  | { type: 'rebalance'; at: number; assigned: Array<{ topic: string; partitions: number[] }>; revoked: Array<{ topic: string; partitions: number[] }> }
+  | { type: 'lost'; at: number; topic: string; partition: number; reason: string }
+  | { type: 'crash'; error: string }
+  | { type: 'stopped' };
+
+/** A consumer group member running in a child process. */
+export interface MemberProcess {
+  name: string;
+  child: ChildProcess;
+  events: MemberEvent[];
+  memberId: string;
+  /** Graceful: consumer.stop() and exit. */
+  stop(): Promise<void>;
+  /** Sends a signal (SIGKILL, SIGSTOP, SIGCONT). */
+  signal(signal: NodeJS.Signals): void;
+  exited: Promise<void>;
+}
+
+export interface MemberSettings {
+  redisUrl: string;
+  prefix: string;
+  topic: string;
+  group: string;
+  records: string;
+  sessionMs?: number;
+  heartbeatMs?: number;
+  handlerDelayMs?: number;
+}
+
+const started: MemberProcess[] = [];
+
+/** Starts a member process and waits until it has joined the group. */
+export async function startMember(name: string, settings: MemberSettings): Promise<MemberProcess> {
+  const child = fork(VITE_NODE, ['--config', 'vitest.config.ts', 'test/support/member-process.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: {
+      ...process.env,
+      REDIS_URL: settings.redisUrl,
+      PREFIX: settings.prefix,
+      TOPIC: settings.topic,
+      GROUP: settings.group,
+      RECORDS: settings.records,
+      MEMBER: name,
+      SESSION_MS: String(settings.sessionMs ?? 2_000),
+      HEARTBEAT_MS: String(settings.heartbeatMs ?? 100),
+      HANDLER_DELAY_MS: String(settings.handlerDelayMs ?? 0),
+    },
+  });
+  const events: MemberEvent[] = [];
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = new Promise<string>((resolve, reject) => {
+    child.on('message', (message: MemberEvent) => {
+      events.push(message);
+      if (message.type === 'ready') resolve(message.memberId);
+    });
+    void exited.then(() => reject(new Error(`member ${name} exited before joining`)));
+  });
+  const member: MemberProcess = {
+    name,
+    child,
+    events,
+    memberId: '',
+    exited,
+    signal: (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.send('stop');
+      await exited;
+    },
+  };
+  started.push(member);
+  member.memberId = await ready;
+  return member;
+}
+
+afterEach(async () => {
+  for (const member of started.splice(0)) {
+    member.signal('SIGCONT');
+    member.signal('SIGKILL');
+    await member.exited;
+  }
+});
