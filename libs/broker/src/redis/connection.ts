@@ -1,7 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
 import { BrokerConnectionError, BrokerError, InvalidArgumentError, UnsupportedRedisError } from '../errors/errors.js';
-import { defineScripts, type RedisClient } from './scripts.js';
+import { commandName, defineScripts, SCRIPT_NAMES, type RedisClient } from './scripts.js';
 
 /** Connection to a Redis Cluster: seed nodes and ioredis cluster options. */
 export interface ClusterConnection {
@@ -64,6 +64,9 @@ export function createConnection(connection: RedisConnection, settings: Connecti
       ...clusterOptions,
       lazyConnect: true,
       enableAutoPipelining: !role.blocking,
+      // ioredis picks a script's auto-pipeline by its first argument, the key count, so scripts for
+      // keys on different nodes would share one pipeline and fail; sent alone they are routed by key.
+      autoPipeliningIgnoredCommands: [...(clusterOptions.autoPipeliningIgnoredCommands ?? []), ...SCRIPT_NAMES.map(commandName)],
       clusterRetryStrategy: backoff(settings),
       redisOptions: { ...redisOptions, ...common },
     });
