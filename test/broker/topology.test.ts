@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NotEnoughReplicasError, type Brook, type BrookOptions } from '@brook/broker';
-import { createBrook, uniqueName } from '../support/brook.js';
+import { createBrook, uniqueName, waitFor } from '../support/brook.js';
 import { ClusterSetup } from '../support/cluster.js';
 import { addressOf, ask } from '../support/redis-admin.js';
+import { SentinelSetup } from '../support/sentinel.js';
 
 /** Offsets per partition, in the order the producer reported them. */
 function offsetsByPartition(metadata: Array<{ partition: number; offset: number }>): Map<number, number[]> {
@@ -12,6 +13,84 @@ function offsetsByPartition(metadata: Array<{ partition: number; offset: number 
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+describe('Redis Sentinel', () => {
+  let sentinel: SentinelSetup;
+  const prefixes: string[] = [];
+
+  beforeAll(async () => {
+    sentinel = await SentinelSetup.start();
+  });
+  afterEach(async () => {
+    await Promise.all(prefixes.splice(0).map((prefix) => sentinel.deleteKeys(prefix)));
+  });
+  afterAll(async () => {
+    await sentinel?.stop();
+  });
+
+  function brookOnSentinel(options: Partial<BrookOptions> = {}): Brook {
+    const brook = createBrook({ redis: sentinel.connection, ...options });
+    prefixes.push(brook.options.prefix);
+    return brook;
+  }
+
+  it('creates, produces and describes through the primary the sentinels name, reporting its replica', async () => {
+    const brook = brookOnSentinel();
+    const topic = uniqueName('orders');
+    await brook.admin().createTopic({ topic, partitions: 3 });
+    const metadata = await brook.producer().send({ topic, messages: range(30).map((i) => ({ key: `customer-${i}`, value: i })) });
+    for (const offsets of offsetsByPartition(metadata).values()) expect(offsets).toEqual(range(offsets.length));
+
+    const description = await brook.admin().describeTopic(topic);
+    expect(description.partitions.map(({ leader, replicas }) => ({ leader, replicas }))).toEqual(
+      range(3).map(() => ({ leader: addressOf(sentinel.primary), replicas: [addressOf(sentinel.replica)] })),
+    );
+    const counts = offsetsByPartition(metadata);
+    for (const partition of description.partitions) {
+      expect(partition.highOffset).toBe(counts.get(partition.partition)?.length ?? 0);
+      expect(await ask(sentinel.primary.port, 'XLEN', `${brook.options.prefix}:{${topic}:${partition.partition}}:log`)).toBe(partition.highOffset);
+    }
+  });
+
+  it('resolves acks: all once the replica confirmed, and the replica holds the messages', async () => {
+    const brook = brookOnSentinel();
+    const topic = uniqueName('durable');
+    await brook.admin().createTopic({ topic, partitions: 1 });
+    const metadata = await brook.producer({ acks: 'all', minInSyncReplicas: 1 }).send({ topic, messages: range(5).map((i) => ({ value: i })) });
+    expect(metadata.map((m) => m.offset)).toEqual(range(5));
+    expect(await ask(sentinel.replica.port, 'XLEN', `${brook.options.prefix}:{${topic}:0}:log`)).toBe(5);
+  });
+
+  // Runs last in this block: afterwards the old primary is a stale one until Sentinel demotes it.
+  it('follows a failover to the new primary, which holds every message acknowledged with acks: all', async () => {
+    const brook = brookOnSentinel();
+    const topic = uniqueName('failover');
+    await brook.admin().createTopic({ topic, partitions: 2 });
+    const durable = await brook.producer({ acks: 'all' }).send({ topic, messages: range(20).map((i) => ({ value: i, partition: i % 2 })) });
+    expect(offsetsByPartition(durable)).toEqual(new Map([[0, range(10)], [1, range(10)]]));
+    const producer = brook.producer();
+    await producer.send({ topic, messages: [{ value: 'before', partition: 0 }] });
+
+    const oldPrimary = addressOf(sentinel.primary);
+    await sentinel.failover();
+    const newPrimary = addressOf(sentinel.primary);
+    expect(newPrimary).not.toBe(oldPrimary);
+
+    // Well before Sentinel demotes the old primary (8 s and more), which would discard writes made there.
+    await waitFor(async () => (await brook.admin().describeTopic(topic)).partitions.every((p) => p.leader === newPrimary), {
+      timeoutMs: 3_000,
+      message: `Brook to report ${newPrimary} as leader`,
+    });
+    const after = await producer.send({ topic, messages: [{ value: 'after', partition: 0 }, { value: 'after', partition: 1 }] });
+    expect(after.map(({ partition, offset }) => ({ partition, offset }))).toEqual([
+      { partition: 0, offset: 11 },
+      { partition: 1, offset: 10 },
+    ]);
+    const log = (partition: number) => `${brook.options.prefix}:{${topic}:${partition}}:log`;
+    expect(await ask(sentinel.primary.port, 'XLEN', log(0))).toBe(12);
+    expect(await ask(sentinel.primary.port, 'XLEN', log(1))).toBe(11);
+  });
+});
 
 describe('Redis Cluster', () => {
   let cluster: ClusterSetup;

@@ -78,7 +78,11 @@ export function createConnection(connection: RedisConnection, settings: Connecti
     }
     client = new Redis(connection, { ...common, retryStrategy: backoff(settings) });
   } else if (typeof connection === 'object' && connection !== null) {
-    client = new Redis({ ...connection, ...common, retryStrategy: backoff(settings) });
+    // After a failover the old primary keeps accepting writes until Sentinel demotes it, seconds
+    // later, and discards them. The failover detector makes the client leave it as soon as the
+    // sentinels announce the new primary.
+    const sentinel = connection.sentinels ? { failoverDetector: true } : {};
+    client = new Redis({ ...sentinel, ...connection, ...common, retryStrategy: backoff(settings) });
   } else {
     throw new InvalidArgumentError('The redis option is required: a redis:// URL, ioredis options, { sentinels, name } or { cluster: [...] }.');
   }
