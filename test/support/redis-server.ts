@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,8 @@ export interface RedisServerOptions {
   args?: string[];
   /** Keep a fixed port (restarts reuse it). */
   port?: number;
+  /** Contents of a config file passed before the arguments; Sentinel needs one it can rewrite. */
+  config?: string;
 }
 
 /**
@@ -58,7 +60,11 @@ export class RedisServer {
   }
 
   private async launch(): Promise<void> {
+    const configFile = join(this.dir, 'redis.conf');
+    // A restart keeps the file as the server rewrote it (Sentinel records failovers there).
+    if (this.options.config !== undefined && !existsSync(configFile)) writeFileSync(configFile, this.options.config);
     const args = [
+      ...(this.options.config !== undefined ? [configFile] : []),
       '--port', String(this.port),
       '--bind', '127.0.0.1',
       '--save', '',

@@ -1,7 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
 import { BrokerConnectionError, BrokerError, InvalidArgumentError, UnsupportedRedisError } from '../errors/errors.js';
-import { defineScripts, type RedisClient } from './scripts.js';
+import { commandName, defineScripts, SCRIPT_NAMES, type RedisClient } from './scripts.js';
 
 /** Connection to a Redis Cluster: seed nodes and ioredis cluster options. */
 export interface ClusterConnection {
@@ -64,6 +64,9 @@ export function createConnection(connection: RedisConnection, settings: Connecti
       ...clusterOptions,
       lazyConnect: true,
       enableAutoPipelining: !role.blocking,
+      // ioredis picks a script's auto-pipeline by its first argument, the key count, so scripts for
+      // keys on different nodes would share one pipeline and fail; sent alone they are routed by key.
+      autoPipeliningIgnoredCommands: [...(clusterOptions.autoPipeliningIgnoredCommands ?? []), ...SCRIPT_NAMES.map(commandName)],
       clusterRetryStrategy: backoff(settings),
       redisOptions: { ...redisOptions, ...common },
     });
@@ -75,7 +78,11 @@ export function createConnection(connection: RedisConnection, settings: Connecti
     }
     client = new Redis(connection, { ...common, retryStrategy: backoff(settings) });
   } else if (typeof connection === 'object' && connection !== null) {
-    client = new Redis({ ...connection, ...common, retryStrategy: backoff(settings) });
+    // After a failover the old primary keeps accepting writes until Sentinel demotes it, seconds
+    // later, and discards them. The failover detector makes the client leave it as soon as the
+    // sentinels announce the new primary.
+    const sentinel = connection.sentinels ? { failoverDetector: true } : {};
+    client = new Redis({ ...sentinel, ...connection, ...common, retryStrategy: backoff(settings) });
   } else {
     throw new InvalidArgumentError('The redis option is required: a redis:// URL, ioredis options, { sentinels, name } or { cluster: [...] }.');
   }

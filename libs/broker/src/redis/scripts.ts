@@ -34,7 +34,8 @@ const SOURCES: Record<ScriptName, string> = Object.fromEntries(
   SCRIPT_NAMES.map((name) => [name, readFileSync(new URL(`./scripts/${name}.lua`, import.meta.url), 'utf8')]),
 ) as Record<ScriptName, string>;
 
-function commandName(name: ScriptName): string {
+/** The ioredis command a script is defined as. */
+export function commandName(name: ScriptName): string {
   return 'brook_' + name.replaceAll('-', '_');
 }
 
