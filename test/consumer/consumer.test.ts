@@ -59,7 +59,7 @@ describe('consumer', () => {
     const { topic } = await topicWithMessages(brook, { partitions: 1, count: 5 });
     const attempts: number[] = [];
     const retryEvents: number[] = [];
-    const { seen, consumer } = await startConsumer(brook, topic, { backoffMs: 100 }, async ({ message, attempt }) => {
+    const { seen, consumer } = await startConsumer(brook, topic, { backoffMs: 100, retry: { attempts: 5 } }, async ({ message, attempt }) => {
       if (message.offset === 2) {
         attempts.push(Date.now());
         if (attempt < 4) throw new Error(`transient failure ${attempt}`);

@@ -1,4 +1,4 @@
-import type { Brook, Consumer, ConsumerOptions, EachMessagePayload } from '@brook/broker';
+import type { Brook, Consumer, ConsumerOptions, DeadLetterOptions, EachMessagePayload, RetryOptions } from '@brook/broker';
 import { uniqueName } from '../support/brook.js';
 
 /** Fast group timings for tests. */
@@ -35,16 +35,17 @@ function nextMessage(seqs: Map<string, number>, keys: number) {
 export async function startConsumer(
   brook: Brook,
   topic: string,
-  options: Partial<ConsumerOptions> & { fromBeginning?: boolean; concurrency?: number; backoffMs?: number } = {},
+  options: Partial<ConsumerOptions> & { fromBeginning?: boolean; concurrency?: number; backoffMs?: number; retry?: RetryOptions; deadLetter?: DeadLetterOptions } = {},
   handler?: (payload: EachMessagePayload, consumer: Consumer) => Promise<void> | void,
 ) {
-  const { fromBeginning = true, concurrency, backoffMs, ...consumerOptions } = options;
+  const { fromBeginning = true, concurrency, backoffMs, retry, deadLetter, ...consumerOptions } = options;
   const consumer = brook.consumer({ group: 'billing', ...FAST, ...consumerOptions });
   const seen: Seen[] = [];
   await consumer.subscribe({ topic, fromBeginning });
   await consumer.run({
     partitionsConsumedConcurrently: concurrency ?? 8,
-    retry: backoffMs === undefined ? undefined : { backoff: { type: 'fixed', initialMs: backoffMs, jitter: 0 } },
+    retry: { ...(backoffMs === undefined ? {} : { backoff: { type: 'fixed', initialMs: backoffMs, jitter: 0 } }), ...retry },
+    deadLetter,
     eachMessage: async (payload) => {
       if (handler) await handler(payload, consumer);
       seen.push({

@@ -4,7 +4,9 @@
  * exactly what was processed (duplicates included).
  *
  * Configured through the environment: REDIS_URL, PREFIX, TOPIC, GROUP, MEMBER, RECORDS,
- * SESSION_MS, HEARTBEAT_MS, HANDLER_DELAY_MS, CONCURRENCY.
+ * SESSION_MS, HEARTBEAT_MS, HANDLER_DELAY_MS, CONCURRENCY; for retries ATTEMPTS, BACKOFF_MS and
+ * RETRY_MODE. Messages whose value has `poison: true` always fail; each failed attempt is recorded
+ * in the list `<RECORDS>:failures`.
  */
 import { Redis } from 'ioredis';
 import { Brook } from '@brook/broker';
@@ -34,10 +36,19 @@ consumer.on('crash', (event) => send({ type: 'crash', error: String(event.error)
 await consumer.subscribe({ topic: env('TOPIC'), fromBeginning: true });
 await consumer.run({
   partitionsConsumedConcurrently: Number(env('CONCURRENCY', '8')),
-  eachMessage: async ({ partition, message }) => {
+  retry: {
+    attempts: Number(env('ATTEMPTS', '3')),
+    mode: env('RETRY_MODE', 'blocking') as 'blocking' | 'non-blocking',
+    backoff: { type: 'fixed', initialMs: Number(env('BACKOFF_MS', '1000')), jitter: 0 },
+  },
+  eachMessage: async ({ partition, message, attempt }) => {
     const startedAt = Date.now();
     if (handlerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, handlerDelayMs));
-    const value = message.value as { seq: number };
+    const value = message.value as { seq: number; poison?: boolean };
+    if (value.poison) {
+      await recorder.rpush(`${recordsKey}:failures`, JSON.stringify({ member, partition, offset: message.offset, attempt, at: Date.now() }));
+      throw new Error(`poison message at offset ${message.offset}`);
+    }
     await recorder.rpush(recordsKey, JSON.stringify({ member, partition, offset: message.offset, key: message.key, seq: value.seq, startedAt, endedAt: Date.now() }));
   },
 });

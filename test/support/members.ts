@@ -35,6 +35,9 @@ export interface MemberSettings {
   sessionMs?: number;
   heartbeatMs?: number;
   handlerDelayMs?: number;
+  attempts?: number;
+  backoffMs?: number;
+  retryMode?: 'blocking' | 'non-blocking';
 }
 
 const started: MemberProcess[] = [];
@@ -55,6 +58,9 @@ export async function startMember(name: string, settings: MemberSettings): Promi
       SESSION_MS: String(settings.sessionMs ?? 2_000),
       HEARTBEAT_MS: String(settings.heartbeatMs ?? 100),
       HANDLER_DELAY_MS: String(settings.handlerDelayMs ?? 0),
+      ATTEMPTS: String(settings.attempts ?? 3),
+      BACKOFF_MS: String(settings.backoffMs ?? 1_000),
+      RETRY_MODE: settings.retryMode ?? 'blocking',
     },
   });
   const events: MemberEvent[] = [];

@@ -8,6 +8,7 @@ export { Admin } from './admin/admin.js';
 export type { CreateTopicRequest, PartitionDescription, RetentionResult, TopicDescription } from './topics/topic-admin.js';
 export type { RetentionPolicy, TopicConfig } from './topics/topic.js';
 export type {
+  GroupCounters,
   GroupDescription,
   GroupListing,
   GroupPartitionDescription,
@@ -16,6 +17,10 @@ export type {
   ResetTarget,
 } from './groups/group-admin.js';
 
+export { DeadLetterAdmin, type DeadLetterCount, type DeadLetterQuery, type DeadLetterSelection, type ReplayRequest } from './dead-letters/dead-letter-admin.js';
+export type { DeadLetter } from './dead-letters/dead-letter.js';
+export type { AuditEntry } from './dead-letters/audit-log.js';
+
 export { Producer, type ProducerBatch } from './producer/producer.js';
 export type { ProducerOptions } from './producer/producer.options.js';
 export { murmur2, partitionForKey } from './producer/murmur2.js';
@@ -23,7 +28,9 @@ export { murmur2, partitionForKey } from './producer/murmur2.js';
 export { Consumer, type RunOptions } from './consumer/consumer.js';
 export type { ConsumerOptions, SubscribeOptions } from './consumer/consumer.options.js';
 export type { ConsumerEvents } from './consumer/consumer.events.js';
-export type { EachMessageHandler, EachMessagePayload, LossReason } from './consumer/partition-worker.js';
+export type { EachMessageHandler, EachMessagePayload } from './consumer/message-payload.js';
+export type { DeadLetterEvent, DeadLetterReason, LossReason, RetryEvent } from './consumer/partition-worker.js';
+export type { DeadLetterOptions, RetryOptions } from './consumer/retry.options.js';
 export type { BackoffPolicy } from './consumer/backoff.js';
 export type { TopicPartition, TopicPartitions } from './consumer/topic-partition.js';
 
@@ -37,9 +44,11 @@ export {
   ClosedError,
   FencedError,
   GroupActiveError,
+  HandlerTimeoutError,
   InvalidArgumentError,
   InvalidNameError,
   MessageTooLargeError,
+  MessageValidationError,
   NonRetriableError,
   NotEnoughReplicasError,
   PartitionOutOfRangeError,

@@ -1,4 +1,5 @@
 import type { BrookContext } from '../client/context.js';
+import type { DeadLetterAdmin } from '../dead-letters/dead-letter-admin.js';
 import type { GroupAdmin, GroupDescription, GroupListing, ResetOffsetsRequest } from '../groups/group-admin.js';
 import type { CreateTopicRequest, RetentionResult, TopicAdmin, TopicDescription } from '../topics/topic-admin.js';
 
@@ -11,6 +12,8 @@ export class Admin {
     private readonly ctx: BrookContext,
     private readonly topics: TopicAdmin,
     private readonly groups: GroupAdmin,
+    /** Dead-letter topics: list, get, count, replay, purge, and the audit log of replays and purges. */
+    readonly deadLetters: DeadLetterAdmin,
   ) {}
 
   /** Creates a topic; `true` if created, `false` if it already existed with the same configuration. */

@@ -3,6 +3,8 @@ import { Consumer } from '../consumer/consumer.js';
 import type { ConsumerOptions } from '../consumer/consumer.options.js';
 import { Producer } from '../producer/producer.js';
 import type { ProducerOptions } from '../producer/producer.options.js';
+import { AuditLog } from '../dead-letters/audit-log.js';
+import { DeadLetterAdmin } from '../dead-letters/dead-letter-admin.js';
 import { GroupAdmin } from '../groups/group-admin.js';
 import { TopicAdmin } from '../topics/topic-admin.js';
 import { TopicRegistry } from '../topics/topic-registry.js';
@@ -25,6 +27,7 @@ export class Brook {
   private readonly registry: TopicRegistry;
   private readonly topicAdmin: TopicAdmin;
   private adminClient: Admin | undefined;
+  private adminProducer: Producer | undefined;
 
   constructor(options: BrookOptions) {
     this.ctx = new BrookContext(resolveBrookOptions(options));
@@ -40,7 +43,12 @@ export class Brook {
   /** The admin client (one per Brook). */
   admin(): Admin {
     this.ctx.assertOpen();
-    this.adminClient ??= new Admin(this.ctx, this.topicAdmin, new GroupAdmin(this.ctx, this.registry));
+    this.adminClient ??= new Admin(
+      this.ctx,
+      this.topicAdmin,
+      new GroupAdmin(this.ctx, this.registry),
+      new DeadLetterAdmin(this.ctx, this.registry, () => (this.adminProducer ??= this.producer()), new AuditLog(this.ctx)),
+    );
     return this.adminClient;
   }
 

@@ -1,5 +1,5 @@
 import type { BrokerError } from '../errors/errors.js';
-import type { LossReason } from './partition-worker.js';
+import type { DeadLetterEvent, LossReason, RetryEvent } from './partition-worker.js';
 import type { TopicPartitions } from './topic-partition.js';
 
 /** Events a consumer emits, with their payloads. */
@@ -12,8 +12,10 @@ export interface ConsumerEvents {
   'partition.lost': [{ topic: string; partition: number; reason: LossReason }];
   /** Retention removed messages before this group read them; they were skipped. */
   skipped: [{ topic: string; partition: number; offsets: number[]; reason: 'retention' }];
-  /** A handler failed; the message will be tried again. */
-  retry: [{ topic: string; partition: number; offset: number; attempt: number; delayMs: number; error: unknown }];
+  /** A handler failed; the message will be tried again after `delayMs`. */
+  retry: [RetryEvent];
+  /** A message went to the group's dead-letter topic. */
+  'dead-letter': [DeadLetterEvent];
   /** A Redis call failed; the consumer retries by itself. */
   'request.error': [{ operation: string; error: BrokerError }];
   /** The consumer hit an unexpected internal error and stopped. */

@@ -8,13 +8,14 @@ import { InvalidArgumentError, UnknownTopicError } from '../errors/errors.js';
 import { assertValidName } from '../names/names.js';
 import { runScript, type RedisClient } from '../redis/scripts.js';
 import type { TopicRegistry } from '../topics/topic-registry.js';
-import { type BackoffPolicy } from './backoff.js';
 import type { ConsumerEvents } from './consumer.events.js';
-import { definedOnly, resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions, type SubscribeOptions } from './consumer.options.js';
+import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions, type SubscribeOptions } from './consumer.options.js';
 import { Fetcher } from './fetcher.js';
 import { GroupMembership } from './membership.js';
 import { acquireLease, releaseLease, renewLeases } from './partition-leases.js';
-import { PartitionWorker, type EachMessageHandler, type LossReason, type WorkerHost } from './partition-worker.js';
+import type { EachMessageHandler } from './message-payload.js';
+import { PartitionWorker, type LossReason, type WorkerHost } from './partition-worker.js';
+import { resolveRetryPolicy, type DeadLetterOptions, type RetryOptions, type RetryPolicy } from './retry.options.js';
 import { Semaphore } from './semaphore.js';
 import { groupByTopic, parsePartitionKey, partitionKey, type TopicPartition, type TopicPartitions } from './topic-partition.js';
 
@@ -24,11 +25,13 @@ export interface RunOptions {
   eachMessage: EachMessageHandler;
   /** How many partitions may run handlers at the same time. @defaultValue `1` */
   partitionsConsumedConcurrently?: number;
-  /** Delay between attempts of a failing message. */
-  retry?: { backoff?: Partial<BackoffPolicy> };
+  /** How failing messages are retried: attempts, backoff, blocking or not, handler timeout. */
+  retry?: RetryOptions;
+  /** Dead-lettering of messages whose retries ran out or cannot help. */
+  deadLetter?: DeadLetterOptions;
+  /** Names the handler in dead letters. @defaultValue the function's name, or `'eachMessage'` */
+  handlerName?: string;
 }
-
-export const DEFAULT_BACKOFF: BackoffPolicy = { type: 'exponential', initialMs: 1_000, multiplier: 2, maxMs: 30_000, jitter: 0.2 };
 
 type Status = 'idle' | 'running' | 'stopping' | 'stopped';
 
@@ -123,7 +126,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     if (this.subscriptions.size === 0) throw new InvalidArgumentError('Subscribe to at least one topic before run().');
     const concurrency = options.partitionsConsumedConcurrently ?? 1;
     assertInteger('partitionsConsumedConcurrently', concurrency, 1, 10_000);
-    const backoff = resolveBackoff(options.retry?.backoff);
+    const policy = resolveRetryPolicy(options.retry, options.deadLetter);
+    const handlerName = options.handlerName ?? (options.eachMessage.name || 'eachMessage');
+    if (typeof handlerName !== 'string' || handlerName.length === 0 || handlerName.length > 200) {
+      throw new InvalidArgumentError('handlerName must be a string of 1 to 200 characters.');
+    }
     this.ctx.assertOpen('consumer');
     this.status = 'running';
 
@@ -133,7 +140,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     );
     this.blocking = this.ctx.client instanceof Cluster ? undefined : this.ctx.connect({ name: `${this.ctx.options.clientId}:fetch`, blocking: true });
     this.fetcher = new Fetcher(this.ctx, this.fetcherHost(), this.blocking);
-    this.host = this.workerHost(options.eachMessage, backoff, new Semaphore(concurrency));
+    this.host = this.workerHost(options.eachMessage, handlerName, policy, new Semaphore(concurrency));
     this.ctx.client.on('error', this.onConnectionError);
     this.ctx.client.on('ready', this.onConnectionReady);
     this.fetcher.start();
@@ -281,7 +288,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const held = [...this.workers.values(), ...[...this.releasing.values()].map(({ worker }) => worker)].filter((worker) => !worker.lost);
     const sentAt = performance.now();
     const renewed = await renewLeases(this.ctx, this.group, this.memberId, this.options.sessionTimeoutMs, held);
-    held.forEach((worker, i) => (renewed[i] ? worker.leaseRenewed(sentAt) : worker.lose('fenced')));
+    held.forEach((worker, i) => (renewed[i].renewed ? worker.leaseRenewed(sentAt, renewed[i].nextDueMs) : worker.lose('fenced')));
     if (!this.isRunning) return;
 
     this.assigned = new Set(result.assigned.map(({ topic, partition }) => partitionKey(topic, partition)));
@@ -414,7 +421,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     };
   }
 
-  private workerHost(handler: EachMessageHandler, backoff: BackoffPolicy, slots: Semaphore): WorkerHost {
+  private workerHost(handler: EachMessageHandler, handlerName: string, policy: RetryPolicy, slots: Semaphore): WorkerHost {
     const consumer = this;
     return {
       ctx: this.ctx,
@@ -424,7 +431,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       maxBatchSize: this.options.maxBatchSize,
       codec: this.options.codec as Codec,
       handler,
-      backoff,
+      handlerName,
+      policy,
       slots,
       get fetcher() {
         return consumer.fetcher!;
@@ -433,13 +441,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       pause: (topic, partition) => this.pause([{ topic, partitions: [partition] }]),
       resume: (topic, partition) => this.resume([{ topic, partitions: [partition] }]),
       reportError: (operation, error) => this.reportError(operation, error),
-      onSkipped: (topic, partition, offsets) => {
-        void this.ctx.client.hincrby(this.ctx.keys.stats(topic, partition, this.group), 'skipped', offsets.length).catch((error: unknown) =>
-          this.reportError('count skipped messages', error),
-        );
-        this.emit('skipped', { topic, partition, offsets, reason: 'retention' });
-      },
-      onRetry: (topic, partition, offset, attempt, delayMs, error) => this.emit('retry', { topic, partition, offset, attempt, delayMs, error }),
+      onSkipped: (topic, partition, offsets) => this.emit('skipped', { topic, partition, offsets, reason: 'retention' }),
+      onRetry: (event) => this.emit('retry', event),
+      onDeadLetter: (event) => this.emit('dead-letter', event),
       onLost: (worker, reason) => this.onLost(worker, reason),
       onCrash: (error) => {
         this.ctx.logger.error(`Consumer of group '${this.group}' crashed`, { error: String(error) });
@@ -448,14 +452,4 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       },
     };
   }
-}
-
-function resolveBackoff(backoff: Partial<BackoffPolicy> | undefined): BackoffPolicy {
-  const resolved = { ...DEFAULT_BACKOFF, ...definedOnly(backoff ?? {}) };
-  if (resolved.type !== 'exponential' && resolved.type !== 'fixed') throw new InvalidArgumentError("retry.backoff.type must be 'exponential' or 'fixed'.");
-  assertInteger('retry.backoff.initialMs', resolved.initialMs, 0, 86_400_000);
-  assertInteger('retry.backoff.maxMs', resolved.maxMs, resolved.initialMs, 86_400_000);
-  if (typeof resolved.multiplier !== 'number' || !(resolved.multiplier >= 1)) throw new InvalidArgumentError('retry.backoff.multiplier must be a number ≥ 1.');
-  if (typeof resolved.jitter !== 'number' || !(resolved.jitter >= 0 && resolved.jitter <= 1)) throw new InvalidArgumentError('retry.backoff.jitter must be between 0 and 1.');
-  return Object.freeze(resolved);
 }

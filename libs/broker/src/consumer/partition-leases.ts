@@ -29,17 +29,26 @@ export async function acquireLease(
   return { status: 'gone' };
 }
 
-/** Extends every lease in `partitions`; resolves with one boolean per partition (false: lost). */
-export async function renewLeases(ctx: BrookContext, group: string, memberId: string, leaseMs: number, partitions: TopicPartition[]): Promise<boolean[]> {
+/** Outcome of renewing one partition's lease. */
+export interface Renewal {
+  /** False when the lease was lost: expired, or held by another member. */
+  renewed: boolean;
+  /** When the earliest retry in the group's delay queue on the partition is due (ms since epoch), or Infinity. */
+  nextDueMs: number;
+}
+
+/** Extends every lease in `partitions` and reads when their next retries are due. */
+export async function renewLeases(ctx: BrookContext, group: string, memberId: string, leaseMs: number, partitions: TopicPartition[]): Promise<Renewal[]> {
   if (partitions.length === 0) return [];
-  const keys = partitions.map(({ topic, partition }) => ctx.keys.lease(topic, partition, group));
+  const keys = partitions.map(({ topic, partition }) => [ctx.keys.lease(topic, partition, group), ctx.keys.delayQueue(topic, partition, group)]);
+  let flat: number[];
   if (ctx.client instanceof Cluster) {
-    // Leases live in their partitions' slots: one call each, auto-pipelined per node.
-    const replies = await Promise.all(keys.map((key) => runScript<number[]>(ctx.client, 'renew-leases', [key], [memberId, leaseMs])));
-    return replies.map(([renewed]) => renewed === 1);
+    // Each partition lives in its own slot: one call per partition.
+    flat = (await Promise.all(keys.map((pair) => runScript<number[]>(ctx.client, 'renew-leases', pair, [memberId, leaseMs])))).flat();
+  } else {
+    flat = await runScript<number[]>(ctx.client, 'renew-leases', keys.flat(), [memberId, leaseMs]);
   }
-  const replies = await runScript<number[]>(ctx.client, 'renew-leases', keys, [memberId, leaseMs]);
-  return replies.map((renewed) => renewed === 1);
+  return partitions.map((_, i) => ({ renewed: flat[2 * i] === 1, nextDueMs: flat[2 * i + 1] === -1 ? Infinity : flat[2 * i + 1] }));
 }
 
 /** Gives a lease up so the next owner can take the partition at once. */

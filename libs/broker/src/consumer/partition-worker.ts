@@ -1,32 +1,45 @@
 import type { BrookContext } from '../client/context.js';
 import type { Codec } from '../codec/codec.js';
+import { HandlerTimeoutError, MessageValidationError } from '../errors/errors.js';
 import type { ReceivedMessage } from '../message/message.js';
 import { decodeValue, readEntry } from '../message/wire.js';
-import { runScript, runScriptBuffer } from '../redis/scripts.js';
-import { backoffDelay, sleep, type BackoffPolicy } from './backoff.js';
-import { seqOf, toEntries, type FetchedEntry } from './entry.js';
+import { backoffDelay, sleep } from './backoff.js';
+import { seqOf, type FetchedEntry } from './entry.js';
 import type { Fetcher } from './fetcher.js';
+import { MessagePayload, type EachMessageHandler } from './message-payload.js';
+import { PartitionStore, type MessageSource } from './partition-store.js';
+import type { RetryPolicy } from './retry.options.js';
 import type { Semaphore } from './semaphore.js';
 
-/** What a handler receives for each message. */
-export interface EachMessagePayload<V = unknown> {
-  topic: string;
-  partition: number;
-  message: ReceivedMessage<V>;
-  /** 1 for the first delivery; counts failed attempts recorded before, also by earlier owners. */
-  attempt: number;
-  /** Renews this member's session and leases now; only needed around long synchronous work. */
-  heartbeat(): Promise<void>;
-  /** Pauses this partition after the current message; call the returned function to resume it. */
-  pause(): () => void;
-  /** Aborted when this member loses the partition: stop work whose result can no longer be committed. */
-  signal: AbortSignal;
-}
-
-export type EachMessageHandler<V = unknown> = (payload: EachMessagePayload<V>) => Promise<void>;
+/** Why a message was dead-lettered. */
+export type DeadLetterReason = 'handler-error' | 'non-retriable' | 'undecodable' | 'validation' | 'timeout';
 
 /** Why a worker lost its partition. */
 export type LossReason = 'fenced' | 'gone';
+
+/** A retry the worker scheduled. */
+export interface RetryEvent {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** The attempt that comes next. */
+  attempt: number;
+  delayMs: number;
+  mode: 'blocking' | 'non-blocking';
+  error: unknown;
+}
+
+/** A message the worker moved to the dead-letter topic. */
+export interface DeadLetterEvent {
+  topic: string;
+  partition: number;
+  offset: number;
+  reason: DeadLetterReason;
+  attempts: number;
+  error: unknown;
+  /** ID of the dead letter, as the admin API addresses it. */
+  deadLetterId: string;
+}
 
 /** What a partition worker needs from its consumer. */
 export interface WorkerHost {
@@ -37,7 +50,8 @@ export interface WorkerHost {
   readonly maxBatchSize: number;
   readonly codec: Codec;
   readonly handler: EachMessageHandler;
-  readonly backoff: BackoffPolicy;
+  readonly handlerName: string;
+  readonly policy: RetryPolicy;
   readonly slots: Semaphore;
   readonly fetcher: Fetcher;
   heartbeat(): Promise<void>;
@@ -45,42 +59,54 @@ export interface WorkerHost {
   resume(topic: string, partition: number): void;
   reportError(operation: string, error: unknown): void;
   onSkipped(topic: string, partition: number, offsets: number[]): void;
-  onRetry(topic: string, partition: number, offset: number, attempt: number, delayMs: number, error: unknown): void;
+  onRetry(event: RetryEvent): void;
+  onDeadLetter(event: DeadLetterEvent): void;
   onLost(worker: PartitionWorker, reason: LossReason): void;
   onCrash(error: unknown): void;
 }
 
 type State = 'recovering' | 'running' | 'draining' | 'closed';
-type ClaimReply = [status: number, cursor?: Buffer, entries?: Array<[Buffer, Buffer[]]>, deleted?: Buffer[], failures?: Array<Buffer | null>];
+
+interface Failure {
+  error: unknown;
+  reason: DeadLetterReason;
+}
+
+const TIMED_OUT = Symbol('timed out');
 
 /**
  * Processes one owned partition: first what previous owners left pending (in offset order), then new
- * messages, one at a time; acknowledges after each handler resolved, batching acknowledgements
- * while one is in flight. It never starts a handler unless the lease is known valid, and every
- * acknowledgement is fenced by the lease in Redis.
+ * messages one at a time, with due retries from the group's delay queue in between. Acknowledges
+ * after each handler resolved, batching acknowledgements while one is in flight. It never starts a
+ * handler unless the lease is known valid, and every state change is fenced by the lease in Redis.
  */
 export class PartitionWorker {
-  readonly logKey: string;
-  readonly leaseKey: string;
+  readonly store: PartitionStore;
   readonly fetchKeys: [string, string];
-  private readonly attemptsKey: string;
-  private readonly statsKey: string;
   private state: State = 'recovering';
   private lostReason: LossReason | undefined;
   private buffer: FetchedEntry[] = [];
   private head = 0;
   private fetching = false;
-  private paused = false;
+  private paused: boolean;
   private leaseValidUntil: number;
   private leaseWaiters: Array<() => void> = [];
+  /** When the next retry in the delay queue is due (ms since epoch); checked at start. */
+  private dueAtMs = 0;
   private wakeLoop: (() => void) | undefined;
-  /** Aborted when the partition is lost: handlers see it as `signal`. */
+  /** Aborted when the partition is lost: handlers see it through `signal`. */
   private readonly lossAbort = new AbortController();
   /** Aborted when the worker must stop starting work (revoked, lost or stopping). */
   private readonly haltAbort = new AbortController();
   private ackIds: string[] = [];
+  private delayedAckIds: string[] = [];
   private ackInFlight: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
+  private readonly heartbeatFn = () => this.host.heartbeat();
+  private readonly pauseFn = () => {
+    this.host.pause(this.topic, this.partition);
+    return () => this.host.resume(this.topic, this.partition);
+  };
 
   constructor(
     private readonly host: WorkerHost,
@@ -90,14 +116,14 @@ export class PartitionWorker {
     leaseAcquiredAt: number,
     paused: boolean,
   ) {
-    const { keys } = host.ctx;
-    this.logKey = keys.log(topic, partition);
-    this.leaseKey = keys.lease(topic, partition, host.group);
-    this.attemptsKey = keys.attempts(topic, partition, host.group);
-    this.statsKey = keys.stats(topic, partition, host.group);
-    this.fetchKeys = [this.logKey, this.leaseKey];
+    this.store = new PartitionStore(host.ctx, topic, partition, host.group, host.memberId);
+    this.fetchKeys = [this.store.log, this.store.lease];
     this.leaseValidUntil = this.validUntil(leaseAcquiredAt);
     this.paused = paused;
+  }
+
+  get logKey(): string {
+    return this.store.log;
   }
 
   /** The ID after which the group reads next on this partition. */
@@ -111,6 +137,10 @@ export class PartitionWorker {
 
   get lost(): boolean {
     return this.lostReason !== undefined;
+  }
+
+  get lossSignal(): AbortSignal {
+    return this.lossAbort.signal;
   }
 
   start(): void {
@@ -139,18 +169,21 @@ export class PartitionWorker {
     const firstSeq = seqOf(entries[0].id);
     if (firstSeq > this.lastReadSeq + 1) {
       // Offsets are dense, so a gap means retention removed messages this group had not read yet.
-      const skipped = Array.from({ length: firstSeq - this.lastReadSeq - 1 }, (_, i) => this.lastReadSeq + i);
-      this.host.onSkipped(this.topic, this.partition, skipped);
+      this.skipped(Array.from({ length: firstSeq - this.lastReadSeq - 1 }, (_, i) => this.lastReadSeq + i));
     }
     this.lastReadSeq = seqOf(entries[entries.length - 1].id);
     this.buffer.push(...entries);
     this.wake();
   }
 
-  /** The lease was renewed by a request sent at `sentAt` (performance.now()). */
-  leaseRenewed(sentAt: number): void {
+  /** The lease was renewed by a request sent at `sentAt` (performance.now()); `nextDueMs`: earliest retry due. */
+  leaseRenewed(sentAt: number, nextDueMs: number): void {
     this.leaseValidUntil = Math.max(this.leaseValidUntil, this.validUntil(sentAt));
     for (const waiter of this.leaseWaiters.splice(0)) waiter();
+    if (nextDueMs < this.dueAtMs) {
+      this.dueAtMs = nextDueMs;
+      this.wake();
+    }
   }
 
   setPaused(paused: boolean): void {
@@ -170,8 +203,7 @@ export class PartitionWorker {
     this.paused = true;
     try {
       await this.flushAcks();
-      const moved = await runScript<number>(this.host.ctx.client, 'reset-offset', [this.logKey, this.leaseKey], [this.host.group, offset, this.host.memberId, '0']);
-      if (moved !== 1) return;
+      if (!(await this.store.seek(offset))) return;
       this.buffer = [];
       this.head = 0;
       this.lastReadSeq = offset;
@@ -190,6 +222,7 @@ export class PartitionWorker {
     this.buffer = [];
     this.head = 0;
     this.ackIds = [];
+    this.delayedAckIds = [];
     this.lossAbort.abort();
     this.haltAbort.abort();
     for (const waiter of this.leaseWaiters.splice(0)) waiter();
@@ -198,12 +231,12 @@ export class PartitionWorker {
   }
 
   /**
-   * Stops starting new messages, lets the handler in flight finish, acknowledges what was
+   * Stops starting new messages, lets the handler in flight finish and acknowledges what was
    * processed; the caller then releases the lease. Buffered messages stay pending in Redis for the
    * next owner, which is not a duplicate: they were never handled.
    */
   async drain(): Promise<void> {
-    if (this.state === 'recovering' || this.state === 'running') this.state = 'draining';
+    if (this.active) this.state = 'draining';
     this.haltAbort.abort();
     this.wake();
     for (const waiter of this.leaseWaiters.splice(0)) waiter();
@@ -225,7 +258,12 @@ export class PartitionWorker {
 
   private waitForWork(): Promise<void> {
     return new Promise((resolve) => {
-      this.wakeLoop = resolve;
+      let timer: NodeJS.Timeout | undefined;
+      this.wakeLoop = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (!this.paused && Number.isFinite(this.dueAtMs)) timer = setTimeout(() => this.wake(), Math.max(0, this.dueAtMs - Date.now()));
     });
   }
 
@@ -237,11 +275,9 @@ export class PartitionWorker {
         this.host.fetcher.request(this);
       }
       while (this.state === 'running') {
-        if (this.paused || this.head >= this.buffer.length) {
-          await this.waitForWork();
-          continue;
-        }
-        await this.processBuffered();
+        if (!this.paused && this.dueAtMs <= Date.now()) await this.processDue();
+        else if (this.paused || this.head >= this.buffer.length) await this.waitForWork();
+        else await this.processBuffered();
       }
     } catch (error) {
       this.host.onCrash(error);
@@ -252,39 +288,29 @@ export class PartitionWorker {
     let cursor = '0-0';
     do {
       if (this.state !== 'recovering') return;
-      const reply = await this.withRetry('claim pending messages', () =>
-        runScriptBuffer<ClaimReply>(this.host.ctx.client, 'claim', [this.logKey, this.leaseKey, this.attemptsKey], [
-          this.host.group,
-          this.host.memberId,
-          cursor,
-          this.host.maxBatchSize,
-        ]),
-      );
-      if (reply === undefined) return;
-      const [status, next, raw, deleted, failures] = reply;
-      if (status === 0) return this.lose('fenced');
-      if (status === -1) return this.lose('gone');
-      if (deleted && deleted.length > 0) {
-        this.host.onSkipped(this.topic, this.partition, deleted.map((id) => seqOf(id.toString('latin1')) - 1));
-      }
-      this.buffer = toEntries(raw ?? [], failures);
+      const claimed = await this.withRetry('claim pending messages', () => this.store.claim(cursor, this.host.maxBatchSize));
+      if (claimed === undefined) return;
+      if (claimed === null) return this.lose('fenced');
+      if (claimed === 'gone') return this.lose('gone');
+      if (claimed.deletedOffsets.length > 0) this.skipped(claimed.deletedOffsets);
+      this.buffer = claimed.entries;
       this.head = 0;
       while (this.state === 'recovering' && this.head < this.buffer.length) {
         if (this.paused) await this.waitForWork();
         else await this.processBuffered();
       }
-      cursor = next!.toString('latin1');
+      cursor = claimed.next;
     } while (cursor !== '0-0');
     this.buffer = [];
     this.head = 0;
   }
 
-  /** Runs handlers over buffered messages while holding one concurrency slot. */
+  /** Runs handlers over buffered log messages while holding one concurrency slot. */
   private async processBuffered(): Promise<void> {
     const release = await this.host.slots.acquire();
     try {
       for (let n = 0; n < this.host.maxBatchSize && this.active && !this.paused && this.head < this.buffer.length; n++) {
-        if (!(await this.process(this.buffer[this.head]))) break;
+        if (!(await this.process(this.buffer[this.head], 'log'))) break;
         this.head++;
         if (this.state === 'running' && this.wantedCount() > 0) this.host.fetcher.request(this);
       }
@@ -297,44 +323,127 @@ export class PartitionWorker {
     }
   }
 
-  /** Handles one message until it succeeds; false when the worker must stop before that. */
-  private async process(entry: FetchedEntry): Promise<boolean> {
+  /** Runs handlers over retries that are due in the delay queue. */
+  private async processDue(): Promise<void> {
+    const release = await this.host.slots.acquire();
+    try {
+      const taken = await this.withRetry('take due retries', () => this.store.takeDue(Date.now(), this.host.maxBatchSize, this.host.leaseMs));
+      if (taken === undefined) return;
+      if (taken === null) return this.lose('fenced');
+      this.dueAtMs = taken.nextDueMs;
+      for (const entry of taken.entries) {
+        if (!this.active || this.paused || !(await this.process(entry, 'delay'))) break;
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Handles one message until it succeeds, is parked for a later retry, or is dead-lettered. Resolves
+   * false when the worker must stop first: the message then stays where it is for the next owner.
+   */
+  private async process(entry: FetchedEntry, source: MessageSource): Promise<boolean> {
+    const { policy } = this.host;
     let failures = entry.failure?.attempts ?? 0;
     for (;;) {
       if (!(await this.leaseIsValid())) return false;
-      try {
-        const raw = readEntry(entry.fields);
-        const message: ReceivedMessage = {
-          offset: entry.offset,
-          key: raw.key,
-          value: decodeValue(raw, this.host.codec),
-          headers: raw.headers,
-          timestamp: raw.timestamp,
-        };
-        await this.host.handler({
-          topic: this.topic,
-          partition: this.partition,
-          message,
-          attempt: failures + 1,
-          heartbeat: () => this.host.heartbeat(),
-          pause: () => {
-            this.host.pause(this.topic, this.partition);
-            return () => this.host.resume(this.topic, this.partition);
-          },
-          signal: this.lossAbort.signal,
-        });
-        if (this.lostReason === undefined) this.acknowledge(entry.id);
-        return true;
-      } catch (error) {
-        failures++;
-        if (!this.active) return false;
-        const recorded = await this.recordFailure(entry, error);
-        if (!recorded || !this.active) return false;
-        const delayMs = backoffDelay(this.host.backoff, failures);
-        this.host.onRetry(this.topic, this.partition, entry.offset, failures + 1, delayMs, error);
-        await sleep(delayMs, this.haltAbort.signal);
+      if (failures >= policy.attempts && policy.deadLetter) {
+        // The attempts ran out before a crash or a takeover interrupted the dead-lettering.
+        const reason = entry.failure?.error?.name === 'HandlerTimeoutError' ? 'timeout' : 'handler-error';
+        return this.deadLetter(entry, source, reason, entry.failure?.error, failures, false);
       }
+      const failure = await this.attempt(entry, failures + 1);
+      if (failure === undefined) {
+        if (this.lostReason === undefined) this.acknowledge(entry.id, source);
+        return true;
+      }
+      if (failure.reason !== 'undecodable') failures++;
+      if (!this.active) return false;
+      const terminal = failure.reason !== 'handler-error' && failure.reason !== 'timeout';
+      if ((terminal || failures >= policy.attempts) && policy.deadLetter) {
+        return this.deadLetter(entry, source, failure.reason, failure.error, failures, failure.reason !== 'undecodable');
+      }
+      const delayMs = backoffDelay(policy.backoff, Math.max(1, failures));
+      const now = Date.now();
+      const error = JSON.stringify(summarizeError(failure.error));
+      // Retries from the delay queue stay there: they are out of order already.
+      const parked = policy.mode === 'non-blocking' || source === 'delay';
+      const recorded = await this.withRetry('record a failed attempt', () =>
+        parked ? this.store.scheduleRetry(entry, source, now, now + delayMs, error) : this.store.recordFailure(entry.id, now, error),
+      );
+      if (recorded === undefined) return false;
+      if (!recorded) {
+        this.lose('fenced');
+        return false;
+      }
+      this.host.onRetry({ topic: this.topic, partition: this.partition, offset: entry.offset, attempt: failures + 1, delayMs, mode: parked ? 'non-blocking' : 'blocking', error: failure.error });
+      if (parked) {
+        this.dueAtMs = Math.min(this.dueAtMs, now + delayMs);
+        return true;
+      }
+      await sleep(delayMs, this.haltAbort.signal);
     }
+  }
+
+  /** Decodes the message and runs the handler once; resolves undefined on success. */
+  private async attempt(entry: FetchedEntry, attempt: number): Promise<Failure | undefined> {
+    let message: ReceivedMessage;
+    try {
+      const raw = readEntry(entry.fields);
+      message = { offset: entry.offset, key: raw.key, value: decodeValue(raw, this.host.codec), headers: raw.headers, timestamp: raw.timestamp };
+    } catch (error) {
+      return { error, reason: 'undecodable' };
+    }
+    const payload = new MessagePayload(this.topic, this.partition, message, attempt, this.heartbeatFn, this.pauseFn, this.lossAbort.signal);
+    const { handlerTimeoutMs } = this.host.policy;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const handled = this.host.handler(payload);
+      const outcome = await Promise.race([handled, new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, handlerTimeoutMs, TIMED_OUT)))]);
+      if (outcome === TIMED_OUT) {
+        const error = new HandlerTimeoutError(handlerTimeoutMs);
+        payload.abort(error);
+        // The handler keeps running; whatever it does later is no longer awaited.
+        Promise.resolve(handled).catch(() => undefined);
+        return { error, reason: 'timeout' };
+      }
+      return undefined;
+    } catch (error) {
+      return { error, reason: this.classify(error) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private classify(error: unknown): DeadLetterReason {
+    if (error instanceof MessageValidationError) return 'validation';
+    if (!this.host.policy.isRetriable(error)) return 'non-retriable';
+    return 'handler-error';
+  }
+
+  private async deadLetter(entry: FetchedEntry, source: MessageSource, reason: DeadLetterReason, error: unknown, attempts: number, failed: boolean): Promise<boolean> {
+    const summary = summarizeError(error);
+    const diagnostics = [
+      'topic', this.topic,
+      'partition', this.partition,
+      'offset', entry.offset,
+      'group', this.host.group,
+      'handler', this.host.handlerName,
+      'attempts', attempts,
+      'reason', reason,
+      'errorName', summary.name,
+      'errorMessage', summary.message,
+      'errorStack', summary.stack ?? '',
+    ];
+    const id = await this.withRetry('dead-letter a message', () => this.store.deadLetter(entry, source, Date.now(), failed, diagnostics));
+    if (id === undefined) return false;
+    if (id === null) {
+      this.lose('fenced');
+      return false;
+    }
+    this.host.onDeadLetter({ topic: this.topic, partition: this.partition, offset: entry.offset, reason, attempts, error, deadLetterId: `${this.partition}-${id}` });
+    return true;
   }
 
   /** True when the lease is valid now; waits for a renewal when its local deadline passed. */
@@ -345,68 +454,64 @@ export class PartitionWorker {
     return this.active;
   }
 
-  private async recordFailure(entry: FetchedEntry, error: unknown): Promise<boolean> {
-    const summary = summarizeError(error);
-    const attempts = await this.withRetry('record a failed attempt', () =>
-      runScript<number>(this.host.ctx.client, 'record-failure', [this.leaseKey, this.attemptsKey, this.statsKey], [
-        this.host.memberId,
-        entry.id,
-        Date.now(),
-        JSON.stringify(summary),
-      ]),
-    );
-    if (attempts === -1) {
-      this.lose('fenced');
-      return false;
-    }
-    return true;
+  private skipped(offsets: number[]): void {
+    void this.store.countSkipped(offsets.length).catch((error: unknown) => this.host.reportError('count skipped messages', error));
+    this.host.onSkipped(this.topic, this.partition, offsets);
   }
 
-  private acknowledge(id: string): void {
-    this.ackIds.push(id);
+  private acknowledge(id: string, source: MessageSource): void {
+    (source === 'log' ? this.ackIds : this.delayedAckIds).push(id);
     this.sendAcks();
   }
 
   private sendAcks(): void {
-    if (this.ackInFlight !== undefined || this.ackIds.length === 0) return;
-    const ids = this.ackIds;
+    if (this.ackInFlight !== undefined || this.ackIds.length + this.delayedAckIds.length === 0) return;
+    const logIds = this.ackIds;
+    const delayedIds = this.delayedAckIds;
     this.ackIds = [];
-    this.ackInFlight = this.ack(ids).finally(() => {
+    this.delayedAckIds = [];
+    this.ackInFlight = this.ack(logIds, delayedIds).finally(() => {
       this.ackInFlight = undefined;
       this.sendAcks();
     });
   }
 
   private async flushAcks(): Promise<void> {
-    while (this.ackInFlight !== undefined || this.ackIds.length > 0) {
+    while (this.ackInFlight !== undefined || this.ackIds.length + this.delayedAckIds.length > 0) {
       this.sendAcks();
       await this.ackInFlight;
     }
   }
 
-  private async ack(ids: string[]): Promise<void> {
-    const acked = await this.withRetry(
+  private async ack(logIds: string[], delayedIds: string[]): Promise<void> {
+    const accepted = await this.withRetry(
       'acknowledge messages',
-      () => runScript<number>(this.host.ctx.client, 'ack', [this.logKey, this.leaseKey, this.attemptsKey, this.statsKey], [this.host.group, this.host.memberId, ...ids]),
+      async () => {
+        const [logAccepted, delayedAccepted] = await Promise.all([
+          logIds.length === 0 || this.store.ack(logIds),
+          delayedIds.length === 0 || this.store.ackDelayed(delayedIds),
+        ]);
+        return logAccepted && delayedAccepted;
+      },
       // Past the lease the acknowledgement would be refused anyway; the next owner redelivers.
       () => this.lostReason !== undefined || performance.now() >= this.leaseValidUntil,
     );
-    if (acked === -1) this.lose('fenced');
+    if (accepted === false) this.lose('fenced');
   }
 
   /**
    * Retries a Redis call through connection trouble with capped backoff. Gives up (resolving
    * undefined) once `giveUp` says so or the partition is lost.
    */
-  private async withRetry<T>(operation: string, call: () => Promise<T>, giveUp: () => boolean = () => this.lostReason !== undefined): Promise<T> {
+  private async withRetry<T>(operation: string, call: () => Promise<T>, giveUp: () => boolean = () => this.lostReason !== undefined): Promise<T | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await call();
       } catch (error) {
         this.host.reportError(operation, error);
-        if (giveUp()) return undefined as T;
+        if (giveUp()) return undefined;
         await sleep(Math.min(50 * 2 ** attempt, 2_000));
-        if (giveUp()) return undefined as T;
+        if (giveUp()) return undefined;
       }
     }
   }
@@ -418,6 +523,10 @@ const MAX_STACK_CHARS = 4_000;
 export function summarizeError(error: unknown): { name: string; message: string; stack?: string } {
   if (error instanceof Error) {
     return { name: error.name, message: error.message.slice(0, 1_000), stack: error.stack?.slice(0, MAX_STACK_CHARS) };
+  }
+  if (error !== null && typeof error === 'object' && 'name' in error && 'message' in error) {
+    const record = error as { name: unknown; message: unknown; stack?: unknown };
+    return { name: String(record.name), message: String(record.message).slice(0, 1_000), stack: typeof record.stack === 'string' ? record.stack.slice(0, MAX_STACK_CHARS) : undefined };
   }
   return { name: 'NonError', message: String(error).slice(0, 1_000) };
 }

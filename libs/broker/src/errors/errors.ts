@@ -17,6 +17,7 @@ export const BROKER_ERROR_CODES = [
   'UNKNOWN_GROUP',
   'GROUP_ACTIVE',
   'NON_RETRIABLE',
+  'HANDLER_TIMEOUT',
   'INTERNAL',
 ] as const;
 
@@ -174,5 +175,20 @@ export class GroupActiveError extends BrokerError {
 export class NonRetriableError extends BrokerError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('NON_RETRIABLE', message, { cause: options?.cause, retriable: false });
+  }
+}
+
+/**
+ * The message failed validation before its handler ran (a pipe, a schema): it goes to the
+ * dead-letter topic at once with reason `validation`.
+ */
+export class MessageValidationError extends NonRetriableError {}
+
+/** A handler ran past `handlerTimeoutMs`; its `signal` was aborted. */
+export class HandlerTimeoutError extends BrokerError {
+  constructor(readonly timeoutMs: number) {
+    super('HANDLER_TIMEOUT', `The handler did not finish within ${timeoutMs} ms; its signal was aborted. Raise retry.handlerTimeoutMs or make the handler honour the signal.`, {
+      retriable: true,
+    });
   }
 }

@@ -44,6 +44,22 @@ export interface GroupPartitionDescription {
   retrying: number;
   /** In the group's dead-letter topic for this partition. */
   deadLettered: number;
+  /** Running totals of the group on this partition since it started. */
+  counters: GroupCounters;
+}
+
+/** Running totals a group keeps per partition. */
+export interface GroupCounters {
+  /** Messages whose handler succeeded. */
+  processed: number;
+  /** Failed handler attempts. */
+  failed: number;
+  /** Retries scheduled after a failure. */
+  retried: number;
+  /** Messages moved to the dead-letter topic. */
+  deadLettered: number;
+  /** Messages removed by retention before the group read them. */
+  skipped: number;
 }
 
 /** What `describeGroup` returns. */
@@ -78,12 +94,12 @@ export class GroupAdmin {
   /** Every group that ever ran, with its topics and live member count, sorted by name. */
   async listGroups(): Promise<GroupListing[]> {
     await this.ctx.ready();
-    const groups = await this.ctx.run('list groups', () => this.ctx.client.hgetall(this.ctx.keys.groups()));
+    const groups = await readGroupRegistry(this.ctx);
     const now = await this.redisNow();
     const listings = await Promise.all(
-      Object.entries(groups).map(async ([group, json]) => ({
+      [...groups].map(async ([group, topics]) => ({
         group,
-        topics: (JSON.parse(json) as { topics: string[] }).topics,
+        topics,
         members: await this.ctx.run(`count members of '${group}'`, () => this.ctx.client.zcount(this.ctx.keys.groupMembers(group), `(${now}`, '+inf')),
       })),
     );
@@ -99,7 +115,11 @@ export class GroupAdmin {
       topic,
       members,
       partitions: offsets.map((reply, partition) => {
-        const [state, high = 0, low = 0, lastDelivered = 0, pending = 0, minPending = -1, owner = '', retrying = 0, deadLettered = 0] = reply;
+        const [state, high = 0, low = 0, lastDelivered = 0, pending = 0, minPending = -1, owner = '', retrying = 0, deadLettered = 0, stats = []] = reply;
+        const counter = (name: keyof GroupCounters) => {
+          const at = stats.indexOf(name);
+          return at === -1 ? 0 : Number(stats[at + 1]);
+        };
         const positioned = state === 1;
         const committedOffset = !positioned ? null : pending > 0 ? minPending - 1 : lastDelivered;
         const undelivered = Math.max(0, high - Math.max(lastDelivered, low));
@@ -113,6 +133,7 @@ export class GroupAdmin {
           pending,
           retrying,
           deadLettered,
+          counters: { processed: counter('processed'), failed: counter('failed'), retried: counter('retried'), deadLettered: counter('deadLettered'), skipped: counter('skipped') },
         };
       }),
     };
@@ -145,17 +166,8 @@ export class GroupAdmin {
     );
   }
 
-  /** The topic's partition count, after checking the group exists and has consumed the topic. */
-  private async requireGroupTopic(group: string, topic: string): Promise<number> {
-    assertValidName('group', group);
-    assertValidName('topic', topic);
-    await this.ctx.ready();
-    const config = await this.registry.get(topic, { fresh: true });
-    if (config === undefined) throw new UnknownTopicError(topic);
-    const json = await this.ctx.run(`read group '${group}'`, () => this.ctx.client.hget(this.ctx.keys.groups(), group));
-    if (json === null) throw new UnknownGroupError(group);
-    if (!(JSON.parse(json) as { topics: string[] }).topics.includes(topic)) throw new UnknownGroupError(group, topic);
-    return config.partitions;
+  private requireGroupTopic(group: string, topic: string): Promise<number> {
+    return requireGroupTopic(this.ctx, this.registry, group, topic);
   }
 
   private partitionOffsets(group: string, topic: string, partition: number): Promise<OffsetsReply> {
@@ -223,6 +235,25 @@ export class GroupAdmin {
     }
     return lo;
   }
+}
+
+/** The topic's partition count, after checking the group exists and has consumed the topic. */
+export async function requireGroupTopic(ctx: BrookContext, registry: TopicRegistry, group: string, topic: string): Promise<number> {
+  assertValidName('group', group);
+  assertValidName('topic', topic);
+  await ctx.ready();
+  const config = await registry.get(topic, { fresh: true });
+  if (config === undefined) throw new UnknownTopicError(topic);
+  const topics = (await readGroupRegistry(ctx)).get(group);
+  if (topics === undefined) throw new UnknownGroupError(group);
+  if (!topics.includes(topic)) throw new UnknownGroupError(group, topic);
+  return config.partitions;
+}
+
+/** Every group that ever ran, with the topics it consumed. */
+export async function readGroupRegistry(ctx: BrookContext): Promise<Map<string, string[]>> {
+  const all = await ctx.run('read the group registry', () => ctx.client.hgetall(ctx.keys.groups()));
+  return new Map(Object.entries(all).map(([group, json]) => [group, (JSON.parse(json) as { topics: string[] }).topics]));
 }
 
 function validateTarget(to: unknown): asserts to is ResetTarget {

@@ -152,3 +152,20 @@ export function decodeValue(entry: RawEntry, codec: Codec): unknown {
       );
   }
 }
+
+/** The stored message fields (and nothing else) of a list of field/value Buffers, re-usable as-is for XADD. */
+export function storedMessage(fields: Buffer[]): EncodedMessage {
+  const kept: Buffer[] = [];
+  let timestamp = 0;
+  let keyBytes: Buffer | null = null;
+  let sizeBytes = 0;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i].toString('latin1');
+    if (name !== FIELD.timestamp && name !== FIELD.encoding && name !== FIELD.key && name !== FIELD.headers && name !== FIELD.value) continue;
+    kept.push(fields[i], fields[i + 1]);
+    if (name === FIELD.timestamp) timestamp = Number(fields[i + 1].toString('latin1'));
+    else if (name !== FIELD.encoding) sizeBytes += fields[i + 1].length;
+    if (name === FIELD.key) keyBytes = fields[i + 1];
+  }
+  return { fields: kept, sizeBytes, timestamp, keyBytes };
+}

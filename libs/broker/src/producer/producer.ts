@@ -10,7 +10,7 @@ import {
   type BrokerError,
 } from '../errors/errors.js';
 import type { Message, ProducerRecord, RecordMetadata } from '../message/message.js';
-import { encodeMessage } from '../message/wire.js';
+import { encodeMessage, type EncodedMessage } from '../message/wire.js';
 import { assertValidName } from '../names/names.js';
 import { runScript, type RedisClient, type ScriptArg } from '../redis/scripts.js';
 import { slotOf } from '../redis/topology.js';
@@ -37,6 +37,15 @@ interface PartitionBatch {
   keyless: boolean;
   partitions: number;
   messages: QueuedMessage[];
+}
+
+/** An encoded message with its partition, ready to join a batch. */
+interface PlacedMessage {
+  config: TopicConfig;
+  partition: number;
+  fields: Array<string | Buffer>;
+  timestamp: number;
+  keyless: boolean;
 }
 
 /** What `sendBatch` takes: several topics in one call. */
@@ -107,8 +116,31 @@ export class Producer {
     const now = Date.now();
     // Encode and place every message before queueing any, so bad input leaves nothing half-sent.
     const placed = records.flatMap((record, r) => record.messages.map((message) => this.place(configs[r], message, now)));
+    return { promise: this.enqueue(placed) };
+  }
 
-    const request = new SendRequest(total);
+  /**
+   * Appends messages that are already encoded (dead letters re-published to their topic keep their
+   * exact bytes and codec). Keyed messages go to their key's partition.
+   * @internal
+   */
+  async sendEncoded(topic: string, messages: EncodedMessage[]): Promise<RecordMetadata[]> {
+    this.assertOpen();
+    const config = await this.topicConfig(topic);
+    if (messages.length === 0) return [];
+    return this.enqueue(
+      messages.map((message) => ({
+        config,
+        partition: this.partitioner.partition(topic, message.keyBytes, config.partitions),
+        fields: message.fields,
+        timestamp: message.timestamp,
+        keyless: message.keyBytes === null,
+      })),
+    );
+  }
+
+  private enqueue(placed: PlacedMessage[]): Promise<RecordMetadata[]> {
+    const request = new SendRequest(placed.length);
     placed.forEach((item, index) => {
       const key = `${item.config.topic}\u0000${item.partition}`;
       let partitionBatch = this.batches.get(key);
@@ -131,7 +163,7 @@ export class Producer {
     if (this.options.acks === 'none') {
       placed.forEach((item, index) => request.landed(index, { topic: item.config.topic, partition: item.partition, offset: -1, timestamp: item.timestamp }));
     }
-    return { promise: request.promise };
+    return request.promise;
   }
 
   /** Sends what is queued, waits for every in-flight batch, and releases the producer's connection. */
@@ -165,7 +197,7 @@ export class Producer {
     return created;
   }
 
-  private place(config: TopicConfig, message: Message, now: number) {
+  private place(config: TopicConfig, message: Message, now: number): PlacedMessage {
     const encoded = encodeMessage(config.topic, message, this.options.codec, now);
     if (encoded.sizeBytes > this.options.maxMessageBytes) {
       throw new MessageTooLargeError(config.topic, encoded.sizeBytes, this.options.maxMessageBytes);

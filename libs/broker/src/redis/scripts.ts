@@ -20,6 +20,11 @@ export const SCRIPT_NAMES = [
   'record-failure',
   'group-offsets',
   'reset-offset',
+  'schedule-retry',
+  'take-due',
+  'ack-delayed',
+  'dead-letter',
+  'replay-dead-letters',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

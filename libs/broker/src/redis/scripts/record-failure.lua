@@ -25,4 +25,5 @@ record.lastFailureAt = now
 record.error = cjson.decode(ARGV[4])
 redis.call('HSET', attempts, id, cjson.encode(record))
 redis.call('HINCRBY', stats, 'failed', 1)
+redis.call('HINCRBY', stats, 'retried', 1)
 return record.attempts

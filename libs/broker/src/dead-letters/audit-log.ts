@@ -1,0 +1,75 @@
+import type { BrookContext } from '../client/context.js';
+import { assertInteger } from '../client/brook.options.js';
+import { InvalidArgumentError } from '../errors/errors.js';
+
+/** One recorded dead-letter operation. */
+export interface AuditEntry {
+  id: string;
+  at: number;
+  /** Who did it, as passed by the caller (the broker host passes the token's name). */
+  actor: string;
+  action: 'replay' | 'purge';
+  topic: string;
+  group: string;
+  /** Replays only: where the messages went. */
+  to: 'group' | 'topic' | null;
+  /** The dead-letter IDs asked for, or 'all'. */
+  selection: string[] | 'all';
+  /** How many were replayed or purged, and the IDs that did not exist. */
+  result: { count: number; missing: string[] };
+}
+
+/** Entries kept in the audit log (older ones are trimmed). */
+const AUDIT_MAX_ENTRIES = 100_000;
+const CURSOR = /^\d{1,15}-\d{1,15}$/;
+
+/** The append-only record of every replay and purge. */
+export class AuditLog {
+  constructor(private readonly ctx: BrookContext) {}
+
+  async append(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<void> {
+    await this.ctx.run('write the audit log', () =>
+      this.ctx.client.xadd(
+        this.ctx.keys.audit(),
+        'MAXLEN',
+        '~',
+        AUDIT_MAX_ENTRIES,
+        '*',
+        'actor', entry.actor,
+        'action', entry.action,
+        'topic', entry.topic,
+        'group', entry.group,
+        'to', entry.to ?? '',
+        'selection', JSON.stringify(entry.selection),
+        'result', JSON.stringify(entry.result),
+      ),
+    );
+  }
+
+  /** Newest first; pass `nextCursor` back to read older entries. */
+  async read({ limit = 100, cursor }: { limit?: number; cursor?: string } = {}): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
+    assertInteger('limit', limit, 1, 1_000);
+    if (cursor !== undefined && (typeof cursor !== 'string' || !CURSOR.test(cursor))) {
+      throw new InvalidArgumentError(`Invalid cursor ${JSON.stringify(cursor)}: pass the nextCursor of the previous page.`);
+    }
+    await this.ctx.ready();
+    const entries = await this.ctx.run('read the audit log', () =>
+      this.ctx.client.xrevrange(this.ctx.keys.audit(), cursor === undefined ? '+' : `(${cursor}`, '-', 'COUNT', limit + 1),
+    );
+    const items = entries.slice(0, limit).map(([id, fields]) => {
+      const get = (name: string) => fields[fields.indexOf(name) + 1];
+      return {
+        id,
+        at: Number(id.split('-')[0]),
+        actor: get('actor'),
+        action: get('action') as AuditEntry['action'],
+        topic: get('topic'),
+        group: get('group'),
+        to: (get('to') || null) as AuditEntry['to'],
+        selection: JSON.parse(get('selection')) as AuditEntry['selection'],
+        result: JSON.parse(get('result')) as AuditEntry['result'],
+      };
+    });
+    return { items, nextCursor: entries.length > limit ? items[items.length - 1].id : null };
+  }
+}
