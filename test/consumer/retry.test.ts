@@ -234,6 +234,34 @@ describe('retries and dead letters', () => {
     expect(attempts.some(([member]) => member === second.consumer.memberId)).toBe(true);
   });
 
+  it('applies a subscription’s own retry policy and handler name over the run defaults', async () => {
+    const brook = createBrook();
+    const strict = uniqueName('strict');
+    const lenient = uniqueName('lenient');
+    await brook.admin().createTopic({ topic: strict, partitions: 1 });
+    await brook.admin().createTopic({ topic: lenient, partitions: 1 });
+    const consumer = brook.consumer({ group: 'billing', ...FAST });
+    await consumer.subscribe({ topic: strict, fromBeginning: true, retry: { attempts: 1 }, handlerName: 'Strict.handle' });
+    await consumer.subscribe({ topic: lenient, fromBeginning: true });
+    const events: DeadLetterEvent[] = [];
+    consumer.on('dead-letter', (event) => events.push(event));
+    await consumer.run({
+      retry: { attempts: 3, backoff: quickBackoff },
+      handlerName: 'Default.handle',
+      eachMessage: async () => {
+        throw new Error('always');
+      },
+    });
+    await brook.producer().send({ topic: strict, messages: [{ value: 1 }] });
+    await brook.producer().send({ topic: lenient, messages: [{ value: 2 }] });
+    await waitFor(() => events.length === 2);
+    const strictLetter = (await brook.admin().deadLetters.list({ topic: strict, group: 'billing' })).items[0];
+    const lenientLetter = (await brook.admin().deadLetters.list({ topic: lenient, group: 'billing' })).items[0];
+    expect([strictLetter.attempts, strictLetter.handler]).toEqual([1, 'Strict.handle']);
+    expect([lenientLetter.attempts, lenientLetter.handler]).toEqual([3, 'Default.handle']);
+    await expect(brook.consumer({ group: 'x', ...FAST }).subscribe({ topic: strict, retry: { attempts: -1 } })).rejects.toThrow(/retry.attempts/);
+  });
+
   it('rejects invalid retry options with a clear message', async () => {
     const brook = createBrook();
     const { topic } = await topicWithMessages(brook, { partitions: 1 });

@@ -2,6 +2,7 @@ import { assertInteger } from '../client/brook.options.js';
 import { assertValidCodec, jsonCodec, type Codec } from '../codec/codec.js';
 import { InvalidArgumentError } from '../errors/errors.js';
 import { assertValidName } from '../names/names.js';
+import type { DeadLetterOptions, RetryOptions } from './retry.options.js';
 
 /** Options of `brook.consumer()`. */
 export interface ConsumerOptions {
@@ -55,6 +56,12 @@ export interface SubscribeOptions {
   topics?: string[];
   /** Where a group new to the topic starts: the oldest message (`true`) or the log end. @defaultValue `false` */
   fromBeginning?: boolean;
+  /** Retry policy for these topics, over the one passed to `run`. */
+  retry?: RetryOptions;
+  /** Dead-lettering for these topics, over the one passed to `run`. */
+  deadLetter?: DeadLetterOptions;
+  /** Names the handler of these topics in dead letters, over the one passed to `run`. */
+  handlerName?: string;
 }
 
 export function definedOnly<T extends object>(value: T): Partial<T> {

@@ -14,8 +14,8 @@ import { Fetcher } from './fetcher.js';
 import { GroupMembership } from './membership.js';
 import { acquireLease, releaseLease, renewLeases } from './partition-leases.js';
 import type { EachMessageHandler } from './message-payload.js';
-import { PartitionWorker, type LossReason, type WorkerHost } from './partition-worker.js';
-import { resolveRetryPolicy, type DeadLetterOptions, type RetryOptions, type RetryPolicy } from './retry.options.js';
+import { PartitionWorker, type LossReason, type TopicSettings, type WorkerHost } from './partition-worker.js';
+import { mergeRetryOptions, resolveRetryPolicy, type DeadLetterOptions, type RetryOptions } from './retry.options.js';
 import { Semaphore } from './semaphore.js';
 import { groupByTopic, parsePartitionKey, partitionKey, type TopicPartition, type TopicPartitions } from './topic-partition.js';
 
@@ -34,6 +34,9 @@ export interface RunOptions {
 }
 
 type Status = 'idle' | 'running' | 'stopping' | 'stopped';
+
+/** One subscribed topic and its own settings. */
+type Subscription = Omit<SubscribeOptions, 'topic' | 'topics'> & { fromBeginning: boolean };
 
 interface Releasing {
   worker: PartitionWorker;
@@ -57,7 +60,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** Unique per consumer instance; also its Redis consumer name. */
   readonly memberId: string;
   private status: Status = 'idle';
-  private readonly subscriptions = new Map<string, boolean>();
+  private readonly subscriptions = new Map<string, Subscription>();
   private readonly membership: GroupMembership;
   private fetcher: Fetcher | undefined;
   private blocking: RedisClient | undefined;
@@ -111,9 +114,13 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       throw new InvalidArgumentError('fromBeginning must be a boolean.');
     }
     for (const topic of topics) assertValidName('topic', topic);
+    // Checked now so a bad policy fails here rather than at run().
+    resolveRetryPolicy(subscription.retry, subscription.deadLetter);
+    if (subscription.handlerName !== undefined) assertHandlerName(subscription.handlerName);
     for (const topic of topics) {
       if ((await this.registry.get(topic, { fresh: true })) === undefined) throw new UnknownTopicError(topic);
-      this.subscriptions.set(topic, subscription.fromBeginning ?? false);
+      const { retry, deadLetter, handlerName } = subscription;
+      this.subscriptions.set(topic, { fromBeginning: subscription.fromBeginning ?? false, retry, deadLetter, handlerName });
     }
   }
 
@@ -126,11 +133,17 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     if (this.subscriptions.size === 0) throw new InvalidArgumentError('Subscribe to at least one topic before run().');
     const concurrency = options.partitionsConsumedConcurrently ?? 1;
     assertInteger('partitionsConsumedConcurrently', concurrency, 1, 10_000);
-    const policy = resolveRetryPolicy(options.retry, options.deadLetter);
     const handlerName = options.handlerName ?? (options.eachMessage.name || 'eachMessage');
-    if (typeof handlerName !== 'string' || handlerName.length === 0 || handlerName.length > 200) {
-      throw new InvalidArgumentError('handlerName must be a string of 1 to 200 characters.');
-    }
+    assertHandlerName(handlerName);
+    const settings = new Map(
+      [...this.subscriptions].map(([topic, sub]) => [
+        topic,
+        {
+          policy: resolveRetryPolicy(mergeRetryOptions(options.retry, sub.retry), { ...options.deadLetter, ...sub.deadLetter }),
+          handlerName: sub.handlerName ?? handlerName,
+        },
+      ]),
+    );
     this.ctx.assertOpen('consumer');
     this.status = 'running';
 
@@ -140,7 +153,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     );
     this.blocking = this.ctx.client instanceof Cluster ? undefined : this.ctx.connect({ name: `${this.ctx.options.clientId}:fetch`, blocking: true });
     this.fetcher = new Fetcher(this.ctx, this.fetcherHost(), this.blocking);
-    this.host = this.workerHost(options.eachMessage, handlerName, policy, new Semaphore(concurrency));
+    this.host = this.workerHost(options.eachMessage, settings, new Semaphore(concurrency));
     this.ctx.client.on('error', this.onConnectionError);
     this.ctx.client.on('ready', this.onConnectionReady);
     this.fetcher.start();
@@ -319,7 +332,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const tp = parsePartitionKey(key);
     const origin = this.origins.get(tp.topic);
     // Partitions added after the group first subscribed hold only messages newer than its start.
-    const startId = origin !== undefined && tp.partition >= origin ? '0' : this.subscriptions.get(tp.topic) ? '0' : '$';
+    const startId = origin !== undefined && tp.partition >= origin ? '0' : this.subscriptions.get(tp.topic)?.fromBeginning ? '0' : '$';
     const sentAt = performance.now();
     let result;
     try {
@@ -421,7 +434,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     };
   }
 
-  private workerHost(handler: EachMessageHandler, handlerName: string, policy: RetryPolicy, slots: Semaphore): WorkerHost {
+  private workerHost(handler: EachMessageHandler, settings: Map<string, TopicSettings>, slots: Semaphore): WorkerHost {
     const consumer = this;
     return {
       ctx: this.ctx,
@@ -431,8 +444,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       maxBatchSize: this.options.maxBatchSize,
       codec: this.options.codec as Codec,
       handler,
-      handlerName,
-      policy,
+      settingsFor: (topic) => settings.get(topic)!,
       slots,
       get fetcher() {
         return consumer.fetcher!;
@@ -451,5 +463,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         void this.stop();
       },
     };
+  }
+}
+
+function assertHandlerName(name: unknown): void {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+    throw new InvalidArgumentError('handlerName must be a string of 1 to 200 characters.');
   }
 }

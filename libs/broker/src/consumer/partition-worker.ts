@@ -41,6 +41,13 @@ export interface DeadLetterEvent {
   deadLetterId: string;
 }
 
+/** How messages of one topic are handled. */
+export interface TopicSettings {
+  policy: RetryPolicy;
+  /** Recorded in dead letters. */
+  handlerName: string;
+}
+
 /** What a partition worker needs from its consumer. */
 export interface WorkerHost {
   readonly ctx: BrookContext;
@@ -50,8 +57,7 @@ export interface WorkerHost {
   readonly maxBatchSize: number;
   readonly codec: Codec;
   readonly handler: EachMessageHandler;
-  readonly handlerName: string;
-  readonly policy: RetryPolicy;
+  settingsFor(topic: string): TopicSettings;
   readonly slots: Semaphore;
   readonly fetcher: Fetcher;
   heartbeat(): Promise<void>;
@@ -82,6 +88,7 @@ const TIMED_OUT = Symbol('timed out');
  */
 export class PartitionWorker {
   readonly store: PartitionStore;
+  private readonly settings: TopicSettings;
   readonly fetchKeys: [string, string];
   private state: State = 'recovering';
   private lostReason: LossReason | undefined;
@@ -117,6 +124,7 @@ export class PartitionWorker {
     paused: boolean,
   ) {
     this.store = new PartitionStore(host.ctx, topic, partition, host.group, host.memberId);
+    this.settings = host.settingsFor(topic);
     this.fetchKeys = [this.store.log, this.store.lease];
     this.leaseValidUntil = this.validUntil(leaseAcquiredAt);
     this.paused = paused;
@@ -344,7 +352,7 @@ export class PartitionWorker {
    * false when the worker must stop first: the message then stays where it is for the next owner.
    */
   private async process(entry: FetchedEntry, source: MessageSource): Promise<boolean> {
-    const { policy } = this.host;
+    const { policy } = this.settings;
     let failures = entry.failure?.attempts ?? 0;
     for (;;) {
       if (!(await this.leaseIsValid())) return false;
@@ -396,7 +404,7 @@ export class PartitionWorker {
       return { error, reason: 'undecodable' };
     }
     const payload = new MessagePayload(this.topic, this.partition, message, attempt, this.heartbeatFn, this.pauseFn, this.lossAbort.signal);
-    const { handlerTimeoutMs } = this.host.policy;
+    const { handlerTimeoutMs } = this.settings.policy;
     let timer: NodeJS.Timeout | undefined;
     try {
       const handled = this.host.handler(payload);
@@ -418,7 +426,7 @@ export class PartitionWorker {
 
   private classify(error: unknown): DeadLetterReason {
     if (error instanceof MessageValidationError) return 'validation';
-    if (!this.host.policy.isRetriable(error)) return 'non-retriable';
+    if (!this.settings.policy.isRetriable(error)) return 'non-retriable';
     return 'handler-error';
   }
 
@@ -429,7 +437,7 @@ export class PartitionWorker {
       'partition', this.partition,
       'offset', entry.offset,
       'group', this.host.group,
-      'handler', this.host.handlerName,
+      'handler', this.settings.handlerName,
       'attempts', attempts,
       'reason', reason,
       'errorName', summary.name,

@@ -45,6 +45,13 @@ export const DEFAULT_RETRY = {
   isRetriable: () => true,
 } as const satisfies Omit<RetryPolicy, 'backoff' | 'deadLetter'>;
 
+/** Layers retry options: `override` wins field by field, `backoff` included. */
+export function mergeRetryOptions(base: RetryOptions | undefined, override: RetryOptions | undefined): RetryOptions {
+  if (override === undefined) return base ?? {};
+  if (base === undefined) return override;
+  return { ...base, ...definedOnly(override), backoff: { ...base.backoff, ...definedOnly(override.backoff ?? {}) } };
+}
+
 /** Validates retry and dead-letter options, applies defaults and freezes the result. */
 export function resolveRetryPolicy(retry: RetryOptions = {}, deadLetter: DeadLetterOptions = {}): RetryPolicy {
   if (retry === null || typeof retry !== 'object') throw new InvalidArgumentError('retry must be an object like { attempts, backoff, mode }.');
