@@ -1,0 +1,17 @@
+import type { BrookLogger, BrookOptions, ConsumerOptions, CreateTopicRequest, DeadLetterOptions, ProducerOptions, RetryOptions } from '@brook/broker';
+
+/** Options of `BrokerModule.forRoot()`. */
+export interface BrokerModuleOptions extends Omit<BrookOptions, 'logger'> {
+  /** Topics created (idempotently) when the application starts; a different existing configuration fails the start. */
+  topics?: CreateTopicRequest[];
+  /** Retry defaults of every `@Subscribe` handler. */
+  retry?: RetryOptions;
+  /** Dead-letter defaults of every `@Subscribe` handler. */
+  deadLetter?: DeadLetterOptions;
+  /** Settings of every group's consumer (session timeout, heartbeat, batch size…). */
+  consumer?: Omit<ConsumerOptions, 'group'>;
+  /** Options of the injected producer (acks, codec, limits…). */
+  producer?: ProducerOptions;
+  /** Where Brook logs; Nest's `Logger` with the context 'Brook' by default. */
+  logger?: BrookLogger;
+}

@@ -1,0 +1,58 @@
+import type { EachMessagePayload, Headers, ReceivedMessage } from '@brook/broker';
+
+/**
+ * What a `@Subscribe` handler knows about the message besides its payload; inject it with
+ * `@Ctx()`. In guards and interceptors it is `context.switchToRpc().getContext()`.
+ */
+export class MessageContext {
+  constructor(private readonly payload: EachMessagePayload) {}
+
+  get topic(): string {
+    return this.payload.topic;
+  }
+
+  get partition(): number {
+    return this.payload.partition;
+  }
+
+  get offset(): number {
+    return this.payload.message.offset;
+  }
+
+  get key(): string | null {
+    return this.payload.message.key;
+  }
+
+  get headers(): Headers {
+    return this.payload.message.headers;
+  }
+
+  get timestamp(): number {
+    return this.payload.message.timestamp;
+  }
+
+  /** 1 for the first delivery; continues across restarts and takeovers. */
+  get attempt(): number {
+    return this.payload.attempt;
+  }
+
+  /** Aborted when the handler timed out or this instance lost the partition. */
+  get signal(): AbortSignal {
+    return this.payload.signal;
+  }
+
+  /** The message as received (offset, key, value, headers, timestamp). */
+  getMessage(): ReceivedMessage {
+    return this.payload.message;
+  }
+
+  /** Renews the consumer's session now; only needed around long synchronous work. */
+  heartbeat(): Promise<void> {
+    return this.payload.heartbeat();
+  }
+
+  /** Pauses this partition after the current message; returns the function that resumes it. */
+  pause(): () => void {
+    return this.payload.pause();
+  }
+}
