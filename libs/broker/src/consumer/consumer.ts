@@ -87,6 +87,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   };
   private readonly onConnectionReady = () => {
     this.connectionDown = false;
+    this.resyncPartitions();
   };
 
   constructor(
@@ -393,6 +394,18 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       if (this.isRunning && this.assigned.has(key)) this.acquire(key);
     });
     this.releasing.set(key, { worker, done });
+  }
+
+  /**
+   * The command connection came back (every 'ready' after `run` is a reconnect). What was in flight
+   * is in doubt: an acknowledgement a demoted primary accepted after a failover is gone, and a read
+   * whose reply was lost, or that ioredis sent again, left messages pending that no worker holds.
+   * Handing each partition back and taking it again claims this member's own pending messages
+   * through the usual takeover, in offset order; only those are delivered again.
+   */
+  private resyncPartitions(): void {
+    if (!this.isRunning) return;
+    for (const key of [...this.workers.keys()]) this.revoke(key);
   }
 
   private onLost(worker: PartitionWorker, reason: LossReason): void {
