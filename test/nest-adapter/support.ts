@@ -31,8 +31,8 @@ export async function startApp(metadata: ModuleMetadata, options: BrokerModuleOp
   const moduleRef = await Test.createTestingModule({ ...metadata, imports: [BrokerModule.forRoot(options), ...(metadata.imports ?? [])] })
     .setLogger({ log() {}, error() {}, warn() {}, debug() {}, verbose() {}, fatal() {} })
     .compile();
-  const app = moduleRef.createNestApplication ? moduleRef : moduleRef;
-  apps.push(app);
-  await app.init();
-  return app;
+  // A testing module is an application context itself: init() runs the lifecycle hooks.
+  apps.push(moduleRef);
+  await moduleRef.init();
+  return moduleRef;
 }
