@@ -7,6 +7,7 @@ export type { Leadership } from './redis/topology.js';
 export { Admin } from './admin/admin.js';
 export type { CreateTopicRequest, PartitionDescription, RetentionResult, TopicDescription } from './topics/topic-admin.js';
 export type { RetentionPolicy, TopicConfig } from './topics/topic.js';
+export type { PeekedMessage, ReadMessagesRequest, ReadMessagesResult } from './message/read-messages.js';
 export type {
   GroupCounters,
   GroupDescription,
