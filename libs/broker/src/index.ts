@@ -22,6 +22,9 @@ export { DeadLetterAdmin, type DeadLetterCount, type DeadLetterQuery, type DeadL
 export type { DeadLetter } from './dead-letters/dead-letter.js';
 export type { AuditEntry } from './dead-letters/audit-log.js';
 
+export { ControllerLease, type ControllerLeaseEvents, type LeaseHolder, type RevokeReason } from './controller/controller-lease.js';
+export type { ControllerLeaseOptions } from './controller/controller-lease.options.js';
+
 export { Producer, type ProducerBatch } from './producer/producer.js';
 export type { ProducerOptions } from './producer/producer.options.js';
 export { murmur2, partitionForKey } from './producer/murmur2.js';
