@@ -5,6 +5,7 @@ import { AuthGuard } from './auth/auth.guard.js';
 import { BrookModule } from './brook/brook.module.js';
 import type { ResolvedHostOptions } from './config/host-options.js';
 import { HostOptionsModule } from './config/host-options.module.js';
+import { DeadLettersModule } from './dead-letters/dead-letters.module.js';
 import { GroupsModule } from './groups/groups.module.js';
 import { ErrorsFilter } from './http/errors.filter.js';
 import { MessagesModule } from './messages/messages.module.js';
@@ -23,6 +24,7 @@ export class AppModule {
         TopicsModule,
         GroupsModule,
         MessagesModule,
+        DeadLettersModule,
       ],
       providers: [
         // Throttling first, so guessing tokens is rate limited too.
