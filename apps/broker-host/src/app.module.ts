@@ -8,10 +8,11 @@ import { HostOptionsModule } from './config/host-options.module.js';
 import { DeadLettersModule } from './dead-letters/dead-letters.module.js';
 import { GroupsModule } from './groups/groups.module.js';
 import { ErrorsFilter } from './http/errors.filter.js';
+import { MaintenanceModule } from './maintenance/maintenance.module.js';
 import { MessagesModule } from './messages/messages.module.js';
 import { TopicsModule } from './topics/topics.module.js';
 
-/** The broker host's admin API. */
+/** The broker host: the admin API and the maintenance controller. */
 @Module({})
 export class AppModule {
   static forRoot(options: ResolvedHostOptions): DynamicModule {
@@ -25,6 +26,7 @@ export class AppModule {
         GroupsModule,
         MessagesModule,
         DeadLettersModule,
+        MaintenanceModule,
       ],
       providers: [
         // Throttling first, so guessing tokens is rate limited too.
