@@ -7,12 +7,14 @@ import type { ResolvedHostOptions } from './config/host-options.js';
 import { HostOptionsModule } from './config/host-options.module.js';
 import { DeadLettersModule } from './dead-letters/dead-letters.module.js';
 import { GroupsModule } from './groups/groups.module.js';
+import { HealthModule } from './health/health.module.js';
 import { ErrorsFilter } from './http/errors.filter.js';
 import { MaintenanceModule } from './maintenance/maintenance.module.js';
 import { MessagesModule } from './messages/messages.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { TopicsModule } from './topics/topics.module.js';
 
-/** The broker host: the admin API and the maintenance controller. */
+/** The broker host: the admin API, metrics, health and the maintenance controller. */
 @Module({})
 export class AppModule {
   static forRoot(options: ResolvedHostOptions): DynamicModule {
@@ -27,6 +29,8 @@ export class AppModule {
         MessagesModule,
         DeadLettersModule,
         MaintenanceModule,
+        MetricsModule,
+        HealthModule,
       ],
       providers: [
         // Throttling first, so guessing tokens is rate limited too.
