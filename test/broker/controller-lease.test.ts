@@ -54,7 +54,7 @@ describe('controller lease', () => {
     expect(revoked).toEqual([]);
   });
 
-  it('hands the lease over at once when the leader closes, with a higher epoch and an aborted signal', async () => {
+  it('hands the lease over within one renewal interval when the leader closes, with a higher epoch and an aborted signal', async () => {
     const { leases } = candidates(2, uniquePrefix(), 3_000);
     await leases[0].start();
     await leases[1].start();
