@@ -24,7 +24,7 @@ export async function createBrokerHost(input: HostOptions = {}): Promise<BrokerH
     bodyParser: false,
     abortOnError: false,
   });
-  app.useBodyParser('json', { limit: options.bodyLimitBytes });
+  app.useBodyParser('json', { limit: options.bodyLimitBytes, reviver: refuseProtoKeys });
   app.useGlobalPipes(createValidationPipe());
   app.disable('x-powered-by');
 
@@ -50,4 +50,13 @@ export async function startBrokerHost(input: HostOptions = {}): Promise<BrokerHo
   const port = typeof address === 'object' && address !== null ? address.port : host.options.port;
   const shown = host.options.host === '0.0.0.0' || host.options.host === '::' ? '127.0.0.1' : host.options.host;
   return { ...host, url: `http://${shown}:${port}` };
+}
+
+/**
+ * Refuses `__proto__` keys: assigned to an object they would replace its prototype, and silently
+ * dropping them would hide a hostile request.
+ */
+function refuseProtoKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new SyntaxError(`property '__proto__' is not allowed`);
+  return value;
 }

@@ -1,9 +1,10 @@
 import { BadRequestException, Body, Controller, Get, Inject, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Brook, Message, Producer, RecordMetadata } from '@brook/broker';
 import { RequireRole } from '../auth/require-role.decorator.js';
 import { BROOK } from '../brook/brook.tokens.js';
-import { PartitionPipe, TopicNamePipe } from '../http/param.pipes.js';
+import { TopicNamePipe } from '../http/param.pipes.js';
+import { PartitionParam } from '../http/partition-param.decorator.js';
 import { toMessageView } from './message-view.js';
 import { ProduceDto, ReadMessagesQuery, type ProduceMessageDto } from './messages.dto.js';
 import { PRODUCER } from './messages.tokens.js';
@@ -19,8 +20,9 @@ export class MessagesController {
 
   @Get('partitions/:partition/messages')
   @RequireRole('operator')
+  @ApiParam({ name: 'partition', type: Number, description: 'Partition number, from 0.' })
   @ApiOperation({ summary: 'Up to limit (≤ 1,000) messages of a partition from an offset on, without consuming them.' })
-  async read(@Param('topic', TopicNamePipe) topic: string, @Param('partition', PartitionPipe) partition: number, @Query() query: ReadMessagesQuery) {
+  async read(@Param('topic', TopicNamePipe) topic: string, @PartitionParam() partition: number, @Query() query: ReadMessagesQuery) {
     const page = await this.brook.admin().readMessages({ topic, partition, offset: query.offset, limit: query.limit });
     return { topic, partition, messages: page.messages.map(toMessageView), nextOffset: page.nextOffset };
   }
