@@ -88,3 +88,4 @@ afterEach(async () => {
   // Before the Brook clients' cleanup deletes the keys: a running host would write some again.
   await Promise.all(apps.splice(0).map((app) => app.close()));
 });
+
