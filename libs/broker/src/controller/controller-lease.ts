@@ -114,21 +114,19 @@ export class ControllerLease extends EventEmitter<ControllerLeaseEvents> {
     return this.isLeader;
   }
 
-  /** Stops campaigning and, when leading, ends the term so another candidate takes over at once. Idempotent. */
+  /**
+   * Stops campaigning and, when leading, ends the term so another candidate takes over at once.
+   * Does not wait for a campaign in flight (Redis may be unreachable): should that one win, its term
+   * is released as soon as the reply arrives. Idempotent.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.status = 'closed';
       clearTimeout(this.campaignTimer);
-      await this.campaigning;
       const term = this.term;
       if (term !== undefined) {
         this.lose('closed');
-        try {
-          await runScript<number>(this.ctx.client, 'release-controller', [this.ctx.keys.controllerLease()], [this.holderId, term.epoch]);
-        } catch (error) {
-          // The term then ends by expiry instead.
-          this.ctx.logger.warn('Could not release the controller lease; it expires on its own', { error: String(error) });
-        }
+        await this.release(term.epoch);
       }
       this.ctx.untrack(this);
     })();
@@ -155,6 +153,10 @@ export class ControllerLease extends EventEmitter<ControllerLeaseEvents> {
       const reply = await this.ctx.run(operation, () =>
         runScript<AcquireReply>(this.ctx.client, 'acquire-controller', [this.ctx.keys.controllerLease()], [this.holderId, believed, this.options.leaseMs]),
       );
+      if (this.status === 'closed') {
+        if (reply[0] === 1) await this.release(reply[1]);
+        return;
+      }
       if (reply[0] === 1) {
         this.lastSeen = { holderId: this.holderId, epoch: reply[1] };
         this.hold(reply[1], sentAt + this.options.leaseMs);
@@ -173,6 +175,15 @@ export class ControllerLease extends EventEmitter<ControllerLeaseEvents> {
       }
     }
     if (this.status === 'running') this.campaignTimer = setTimeout(() => void this.campaign(), nextInMs);
+  }
+
+  private async release(epoch: number): Promise<void> {
+    try {
+      await runScript<number>(this.ctx.client, 'release-controller', [this.ctx.keys.controllerLease()], [this.holderId, epoch]);
+    } catch (error) {
+      // The term then ends by expiry instead.
+      this.ctx.logger.warn('Could not release the controller lease; it expires on its own', { error: String(error) });
+    }
   }
 
   /** Records that this candidate holds term `epoch` until `validUntil`. */
