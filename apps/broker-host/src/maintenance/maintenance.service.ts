@@ -61,14 +61,17 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
     this.lease.on('revoked', ({ epoch, reason }) => this.logger.log(`This host stopped being the controller (term ${epoch}: ${reason})`));
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.lease.start();
+  onApplicationBootstrap(): void {
+    // Not awaited: with Redis down the first campaign waits for the client's reconnects, and the
+    // host should be up meanwhile to say so on /health.
+    void this.lease.start();
     this.scheduler.addInterval(INTERVAL_NAME, setInterval(() => this.tick(), this.options.maintenanceIntervalMs));
   }
 
   async onModuleDestroy(): Promise<void> {
     if (this.scheduler.doesExist('interval', INTERVAL_NAME)) this.scheduler.deleteInterval(INTERVAL_NAME);
-    await this.running;
+    // A pass in flight is not waited for: trimming is idempotent, and with Redis down it could take
+    // as long as the client's reconnects. Handing the lease over promptly matters more.
     await this.lease.close();
   }
 

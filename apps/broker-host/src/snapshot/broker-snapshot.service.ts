@@ -22,6 +22,11 @@ export interface BrokerSnapshot {
 
 /** Topics or groups described at the same time; each one is a handful of pipelined calls. */
 const CONCURRENCY = 16;
+/**
+ * Longest a read may take before the snapshot reports Redis as not answering. While Redis is
+ * down, the client waits for its reconnects; a scrape must not wait that long.
+ */
+const READ_TIMEOUT_MS = 5_000;
 
 /**
  * Reads every topic and group once per `metricsCacheMs` at most, however many scrapes and health
@@ -51,6 +56,21 @@ export class BrokerSnapshotService {
 
   private async read(): Promise<BrokerSnapshot> {
     const takenAt = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<BrokerSnapshot>((resolve) => {
+      timer = setTimeout(
+        () => resolve(failed(takenAt, `Redis did not answer within ${READ_TIMEOUT_MS / 1_000} s`)),
+        READ_TIMEOUT_MS,
+      );
+    });
+    try {
+      return await Promise.race([this.readAll(takenAt), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async readAll(takenAt: number): Promise<BrokerSnapshot> {
     const admin = this.brook.admin();
     let budget = this.options.metricsMaxPartitions;
     let truncated = false;
@@ -84,9 +104,13 @@ export class BrokerSnapshotService {
         error: null,
       };
     } catch (error) {
-      return { takenAt, durationMs: Date.now() - takenAt, topics: [], groups: [], partitionsRead: 0, truncated: false, error: error instanceof Error ? error.message : String(error) };
+      return failed(takenAt, error instanceof Error ? error.message : String(error));
     }
   }
+}
+
+function failed(takenAt: number, error: string): BrokerSnapshot {
+  return { takenAt, durationMs: Date.now() - takenAt, topics: [], groups: [], partitionsRead: 0, truncated: false, error };
 }
 
 /** A topic or group deleted between listing and describing it is simply not in the snapshot. */
