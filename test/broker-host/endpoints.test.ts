@@ -157,13 +157,16 @@ describe('broker host endpoints', () => {
     const host = await startTestHost({ controllerLeaseMs: 3_000, hostId: 'host-a' });
     await host.brook.admin().createTopic({ topic: 'tracked', partitions: 1 });
 
-    const controller = await host.request('GET', '/api/v1/controller', { token: 'viewer' });
+    const controller = await waitFor(async () => {
+      const reply = await host.request('GET', '/api/v1/controller', { token: 'viewer' });
+      return reply.body.isLeader && reply;
+    }, { message: 'the only host to lead' });
     expect(controller.body).toMatchObject({ hostId: 'host-a', isLeader: true, epoch: 1, leader: { holderId: 'host-a', epoch: 1 }, leaseMs: 3_000 });
 
     const health = await host.request('GET', '/health', { token: null });
     expect(health).toMatchObject({
       status: 200,
-      body: { status: 'ok', info: { redis: { status: 'up' }, topology: { status: 'up', topics: 1, partitions: 1, primaries: 1, leaderless: 0 } } },
+      body: { status: 'ok', info: { redis: { status: 'up' }, topology: { status: 'up', topics: 1, partitions: 1, primaries: 1, minReplicas: 0, truncated: false } } },
     });
 
     const metrics = await host.request('GET', '/metrics', { token: 'viewer' });
@@ -201,7 +204,9 @@ describe('broker host endpoints', () => {
   it('hands the controller over without waiting for the lease to expire when a host shuts down', async () => {
     const first = await startTestHost({ controllerLeaseMs: 3_000, hostId: 'first' });
     const second = await startTestHost({ prefix: first.prefix, controllerLeaseMs: 3_000, hostId: 'second' });
-    expect((await second.request('GET', '/api/v1/controller')).body).toMatchObject({ isLeader: false, leader: { holderId: 'first' } });
+    await waitFor(async () => (await first.request('GET', '/api/v1/controller')).body.isLeader, { message: 'the first host to lead' });
+    await waitFor(async () => (await second.request('GET', '/api/v1/controller')).body.leader?.holderId === 'first', { message: 'the second host to see the first lead' });
+    expect((await second.request('GET', '/api/v1/controller')).body.isLeader).toBe(false);
     const closedAt = Date.now();
     await first.close();
     await waitFor(async () => (await second.request('GET', '/api/v1/controller')).body.isLeader, { message: 'the second host to lead' });
