@@ -2,7 +2,9 @@ import { SetMetadata } from '@nestjs/common';
 import type { ResolvedHostOptions } from '../config/host-options.js';
 import type { Role } from './roles.js';
 
+/** Metadata key of `@RequireRole`. */
 export const REQUIRED_ROLE = 'brook:required-role';
+/** Metadata key of `@Public` and `@PublicIf`. */
 export const PUBLIC_ENDPOINT = 'brook:public';
 
 /** Host options that can open an endpoint to requests without a token. */

@@ -4,6 +4,7 @@ import { assertUnique, generateAdminToken, parseAdminTokens, type AdminToken } f
 
 /** Nest log levels the host can print. */
 export const HOST_LOG_LEVELS = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const;
+/** A Nest log level. */
 export type HostLogLevel = (typeof HOST_LOG_LEVELS)[number];
 
 /** Options of a broker host; `hostOptionsFromEnv` reads them from the environment. */
@@ -58,6 +59,7 @@ export interface ResolvedHostOptions {
   readonly hostId: string;
 }
 
+/** Defaults of {@link HostOptions} (tokens and host id have computed defaults). */
 export const DEFAULT_HOST_OPTIONS = {
   redisUrl: 'redis://127.0.0.1:6379',
   prefix: 'brook',

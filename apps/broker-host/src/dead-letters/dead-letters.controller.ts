@@ -8,6 +8,7 @@ import { BROOK } from '../brook/brook.tokens.js';
 import { toMessageView } from '../messages/message-view.js';
 import { AuditQuery, CountDeadLettersQuery, DeadLetterScopeQuery, DeadLetterSelectionDto, ListDeadLettersQuery, ReplayDto } from './dead-letters.dto.js';
 
+/** `/api/v1/dead-letters`: list, inspect, count, replay, purge, audit. */
 @ApiTags('dead letters')
 @ApiBearerAuth()
 @Controller('api/v1/dead-letters')

@@ -16,6 +16,7 @@ export class DeadLetterScopeQuery {
   group!: string;
 }
 
+/** Query of `GET /api/v1/dead-letters`. */
 export class ListDeadLettersQuery extends DeadLetterScopeQuery {
   @ApiPropertyOptional({ description: 'Only this partition.', minimum: 0 })
   @IsOptional()
@@ -46,6 +47,7 @@ export class ListDeadLettersQuery extends DeadLetterScopeQuery {
   limit?: number;
 }
 
+/** Query of `GET /api/v1/dead-letters/count`. */
 export class CountDeadLettersQuery {
   @ApiPropertyOptional({ description: 'Only this topic.' })
   @IsOptional()
@@ -58,6 +60,7 @@ export class CountDeadLettersQuery {
   group?: string;
 }
 
+/** Query of `GET /api/v1/dead-letters/audit`. */
 export class AuditQuery {
   @ApiPropertyOptional({ description: 'Page size.', minimum: 1, maximum: MAX_PAGE, default: 100 })
   @IsOptional()
@@ -99,6 +102,7 @@ export class DeadLetterSelectionDto {
   all?: boolean;
 }
 
+/** Body of `POST /api/v1/dead-letters/replay`. */
 export class ReplayDto extends DeadLetterSelectionDto {
   @ApiPropertyOptional({
     enum: ['group', 'topic'],

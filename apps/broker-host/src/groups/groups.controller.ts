@@ -6,6 +6,7 @@ import { BROOK } from '../brook/brook.tokens.js';
 import { GroupNamePipe, TopicNamePipe } from '../http/param.pipes.js';
 import { ResetOffsetsDto } from './groups.dto.js';
 
+/** `/api/v1/groups`: list, describe, reset offsets. */
 @ApiTags('groups')
 @ApiBearerAuth()
 @Controller('api/v1/groups')

@@ -11,6 +11,7 @@ import { BrokerSnapshotService } from '../snapshot/broker-snapshot.service.js';
 /** How long a probe waits for each check before it reports it down. */
 const CHECK_TIMEOUT_MS = 2_000;
 
+/** `GET /health`: Redis reachable, and every partition served by a primary. */
 @ApiTags('operations')
 @Controller('health')
 export class HealthController {

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../auth/require-role.decorator.js';
 import { MaintenanceService, type ControllerStatus } from './maintenance.service.js';
 
+/** `/api/v1/controller`: the maintenance controller's status on this host. */
 @ApiTags('controller')
 @ApiBearerAuth()
 @Controller('api/v1/controller')

@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { MaintenanceController } from './maintenance.controller.js';
 import { MaintenanceService } from './maintenance.service.js';
 
+/** The maintenance controller and its status endpoint. */
 @Module({
   imports: [ScheduleModule.forRoot()],
   controllers: [MaintenanceController],

@@ -9,6 +9,7 @@ import { toMessageView } from './message-view.js';
 import { ProduceDto, ReadMessagesQuery, type ProduceMessageDto } from './messages.dto.js';
 import { PRODUCER } from './messages.tokens.js';
 
+/** Peek a partition and produce to a topic. */
 @ApiTags('messages')
 @ApiBearerAuth()
 @Controller('api/v1/topics/:topic')

@@ -6,6 +6,7 @@ import { ToInteger } from '../http/validation.js';
 /** Largest page of a peek, as the library bounds it. */
 export const MAX_PAGE = 1_000;
 
+/** Query of a partition peek. */
 export class ReadMessagesQuery {
   @ApiPropertyOptional({ description: 'First offset to return.', minimum: 0, default: 0 })
   @IsOptional()
@@ -24,6 +25,7 @@ export class ReadMessagesQuery {
   limit?: number;
 }
 
+/** One message to produce. */
 export class ProduceMessageDto {
   @ApiPropertyOptional({ description: "Decides the partition (Kafka's murmur2); absent or null for keyless messages.", nullable: true, type: String })
   @IsOptional()
@@ -59,6 +61,7 @@ export class ProduceMessageDto {
   timestamp?: number;
 }
 
+/** Body of `POST /api/v1/topics/{topic}/messages`. */
 export class ProduceDto {
   @ApiProperty({ type: [ProduceMessageDto], minItems: 1, maxItems: MAX_PAGE })
   @IsArray()

@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import { PublicIf, RequireRole } from '../auth/require-role.decorator.js';
 import { MetricsService } from './metrics.service.js';
 
+/** `GET /metrics`. */
 @ApiTags('operations')
 @ApiBearerAuth()
 @Controller('metrics')

@@ -7,6 +7,7 @@ import { BROOK } from '../brook/brook.tokens.js';
 import { TopicNamePipe } from '../http/param.pipes.js';
 import { AddPartitionsDto, CreateTopicDto } from './topics.dto.js';
 
+/** `/api/v1/topics`: list, create, describe, grow, delete. */
 @ApiTags('topics')
 @ApiBearerAuth()
 @Controller('api/v1/topics')

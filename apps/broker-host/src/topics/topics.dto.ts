@@ -6,6 +6,7 @@ import { IsBrookName } from '../http/validation.js';
 /** Partitions per topic, as the library bounds them. */
 export const MAX_PARTITIONS = 4_096;
 
+/** A topic's retention; absent or null limits mean unlimited. */
 export class RetentionDto {
   @ApiPropertyOptional({ description: 'Keep about this many messages per partition; null or absent: unlimited.', minimum: 1, nullable: true, type: Number })
   @IsOptional()
@@ -20,6 +21,7 @@ export class RetentionDto {
   maxAgeMs?: number | null;
 }
 
+/** Body of `POST /api/v1/topics`. */
 export class CreateTopicDto {
   @ApiProperty({ description: "1 to 200 of A-Z a-z 0-9 . _ -; not '.', '..' or starting with '__'.", example: 'orders.created' })
   @IsBrookName('topic')
@@ -39,6 +41,7 @@ export class CreateTopicDto {
   retention?: RetentionDto;
 }
 
+/** Body of `POST /api/v1/topics/{topic}/partitions`. */
 export class AddPartitionsDto {
   @ApiProperty({ description: 'The new partition count; partitions only grow.', minimum: 1, maximum: MAX_PARTITIONS })
   @IsInt()

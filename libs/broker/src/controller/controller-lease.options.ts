@@ -11,12 +11,14 @@ export interface ControllerLeaseOptions {
   holderId?: string;
 }
 
+/** Options with every default applied. */
 export interface ResolvedControllerLeaseOptions {
   readonly leaseMs: number;
   readonly renewIntervalMs: number;
   readonly holderId: string;
 }
 
+/** Defaults of {@link ControllerLeaseOptions} (`renewIntervalMs` and `holderId` are derived). */
 export const DEFAULT_CONTROLLER_LEASE_OPTIONS = { leaseMs: 10_000 } satisfies Partial<ResolvedControllerLeaseOptions>;
 
 const HOLDER_ID = /^[A-Za-z0-9._:@-]{1,200}$/;
