@@ -7,6 +7,7 @@ export type { Leadership } from './redis/topology.js';
 export { Admin } from './admin/admin.js';
 export type { CreateTopicRequest, PartitionDescription, RetentionResult, TopicDescription } from './topics/topic-admin.js';
 export type { RetentionPolicy, TopicConfig } from './topics/topic.js';
+export type { PeekedMessage, ReadMessagesRequest, ReadMessagesResult } from './message/read-messages.js';
 export type {
   GroupCounters,
   GroupDescription,
@@ -20,6 +21,9 @@ export type {
 export { DeadLetterAdmin, type DeadLetterCount, type DeadLetterQuery, type DeadLetterSelection, type ReplayRequest } from './dead-letters/dead-letter-admin.js';
 export type { DeadLetter } from './dead-letters/dead-letter.js';
 export type { AuditEntry } from './dead-letters/audit-log.js';
+
+export { ControllerLease, type ControllerLeaseEvents, type LeaseHolder, type RevokeReason } from './controller/controller-lease.js';
+export type { ControllerLeaseOptions } from './controller/controller-lease.options.js';
 
 export { Producer, type ProducerBatch } from './producer/producer.js';
 export type { ProducerOptions } from './producer/producer.options.js';

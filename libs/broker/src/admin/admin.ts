@@ -1,5 +1,6 @@
 import type { BrookContext } from '../client/context.js';
 import type { DeadLetterAdmin } from '../dead-letters/dead-letter-admin.js';
+import type { ReadMessagesRequest, ReadMessagesResult } from '../message/read-messages.js';
 import type { GroupAdmin, GroupDescription, GroupListing, ResetOffsetsRequest } from '../groups/group-admin.js';
 import type { CreateTopicRequest, RetentionResult, TopicAdmin, TopicDescription } from '../topics/topic-admin.js';
 
@@ -44,6 +45,11 @@ export class Admin {
   /** Trims messages older than each topic's `retention.maxAgeMs`. */
   enforceRetention(now?: number): Promise<RetentionResult[]> {
     return this.topics.enforceRetention(now);
+  }
+
+  /** Up to `limit` (≤ 1,000) messages of a partition from `offset` on, without touching any group's position. */
+  readMessages(request: ReadMessagesRequest): Promise<ReadMessagesResult> {
+    return this.topics.readMessages(request);
   }
 
   /** Every group with its topics and live member count. */

@@ -1,5 +1,7 @@
 import { Admin } from '../admin/admin.js';
 import { Consumer } from '../consumer/consumer.js';
+import { ControllerLease } from '../controller/controller-lease.js';
+import type { ControllerLeaseOptions } from '../controller/controller-lease.options.js';
 import type { ConsumerOptions } from '../consumer/consumer.options.js';
 import { Producer } from '../producer/producer.js';
 import type { ProducerOptions } from '../producer/producer.options.js';
@@ -62,6 +64,16 @@ export class Brook {
   consumer(options: ConsumerOptions): Consumer {
     this.ctx.assertOpen();
     return new Consumer(this.ctx, this.registry, options);
+  }
+
+  /**
+   * A candidate for the maintenance controller's leader lease: of all candidates on this Redis and
+   * key prefix at most one leads at a time. Call `start()` to campaign; `close()` (or this client's)
+   * hands the lease over.
+   */
+  controllerLease(options?: ControllerLeaseOptions): ControllerLease {
+    this.ctx.assertOpen();
+    return new ControllerLease(this.ctx, options);
   }
 
   /** Stops consumers, flushes producers and closes every connection. Idempotent. */

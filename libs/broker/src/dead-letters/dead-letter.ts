@@ -1,6 +1,6 @@
-import { RAW_ENCODINGS, jsonCodec } from '../codec/codec.js';
 import { InvalidArgumentError } from '../errors/errors.js';
 import type { Headers } from '../message/message.js';
+import { displayValue } from '../message/display-value.js';
 import { readEntry } from '../message/wire.js';
 import type { DeadLetterReason } from '../consumer/partition-worker.js';
 
@@ -68,16 +68,4 @@ export function parseDeadLetter(topic: string, group: string, partition: number,
     deadLetteredAt: Number(streamId.split('-')[0]),
     message: { key: raw.key, value: displayValue(raw.encoding, raw.value), encoding: raw.encoding, headers: raw.headers, timestamp: raw.timestamp },
   };
-}
-
-function displayValue(encoding: string, bytes: Buffer): unknown {
-  if (encoding === RAW_ENCODINGS.string) return bytes.toString('utf8');
-  if (encoding === jsonCodec.name) {
-    try {
-      return jsonCodec.decode(bytes);
-    } catch {
-      // An undecodable payload is shown as the bytes it is.
-    }
-  }
-  return bytes;
 }

@@ -25,6 +25,8 @@ export const SCRIPT_NAMES = [
   'ack-delayed',
   'dead-letter',
   'replay-dead-letters',
+  'acquire-controller',
+  'release-controller',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

@@ -1,6 +1,7 @@
 import { assertInteger } from '../client/brook.options.js';
 import type { BrookContext } from '../client/context.js';
 import { InvalidArgumentError, TopicConflictError, UnknownTopicError } from '../errors/errors.js';
+import { readMessages, type ReadMessagesRequest, type ReadMessagesResult } from '../message/read-messages.js';
 import { assertValidName } from '../names/names.js';
 import { runScript } from '../redis/scripts.js';
 import { readTopology, type Leadership } from '../redis/topology.js';
@@ -159,6 +160,11 @@ export class TopicAdmin {
       results.push({ topic: config.topic, removed });
     }
     return results;
+  }
+
+  /** Messages of one partition from an offset on, read without consuming them. */
+  readMessages(request: ReadMessagesRequest): Promise<ReadMessagesResult> {
+    return readMessages(this.ctx, this.registry, request);
   }
 
   private async require(topic: string, options: { fresh?: boolean } = {}): Promise<TopicConfig> {

@@ -1,0 +1,43 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { AuthGuard } from './auth/auth.guard.js';
+import { BrookModule } from './brook/brook.module.js';
+import type { ResolvedHostOptions } from './config/host-options.js';
+import { HostOptionsModule } from './config/host-options.module.js';
+import { DeadLettersModule } from './dead-letters/dead-letters.module.js';
+import { GroupsModule } from './groups/groups.module.js';
+import { HealthModule } from './health/health.module.js';
+import { ErrorsFilter } from './http/errors.filter.js';
+import { MaintenanceModule } from './maintenance/maintenance.module.js';
+import { MessagesModule } from './messages/messages.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { TopicsModule } from './topics/topics.module.js';
+
+/** The broker host: the admin API, metrics, health and the maintenance controller. */
+@Module({})
+export class AppModule {
+  static forRoot(options: ResolvedHostOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        HostOptionsModule.forRoot(options),
+        BrookModule,
+        ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: options.rateLimitPerMinute }] }),
+        TopicsModule,
+        GroupsModule,
+        MessagesModule,
+        DeadLettersModule,
+        MaintenanceModule,
+        MetricsModule,
+        HealthModule,
+      ],
+      providers: [
+        // Throttling first, so guessing tokens is rate limited too.
+        { provide: APP_GUARD, useClass: ThrottlerGuard },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ErrorsFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,51 @@
+import { InvalidArgumentError } from '@brook/broker';
+import type { HostLogLevel, HostOptions } from './host-options.js';
+
+/** The environment variables a host reads, and the option each one sets. */
+export const HOST_ENVIRONMENT = {
+  REDIS_URL: 'redisUrl',
+  BROOK_PREFIX: 'prefix',
+  PORT: 'port',
+  HOST: 'host',
+  BROOK_ADMIN_TOKENS: 'adminTokens',
+  BROOK_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
+  BROOK_BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  BROOK_CONTROLLER_LEASE_MS: 'controllerLeaseMs',
+  BROOK_MAINTENANCE_INTERVAL_MS: 'maintenanceIntervalMs',
+  BROOK_METRICS_CACHE_MS: 'metricsCacheMs',
+  BROOK_METRICS_MAX_PARTITIONS: 'metricsMaxPartitions',
+  BROOK_METRICS_PUBLIC: 'metricsPublic',
+  BROOK_LOG_LEVEL: 'logLevel',
+  BROOK_HOST_ID: 'hostId',
+} as const satisfies Record<string, keyof HostOptions>;
+
+const INTEGER_OPTIONS = new Set<keyof HostOptions>([
+  'port',
+  'rateLimitPerMinute',
+  'bodyLimitBytes',
+  'controllerLeaseMs',
+  'maintenanceIntervalMs',
+  'metricsCacheMs',
+  'metricsMaxPartitions',
+]);
+
+/** Reads host options from environment variables; unset or empty ones keep their defaults. */
+export function hostOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HostOptions {
+  const options: Record<string, unknown> = {};
+  for (const [variable, option] of Object.entries(HOST_ENVIRONMENT) as Array<[string, keyof HostOptions]>) {
+    const raw = env[variable]?.trim();
+    if (raw === undefined || raw === '') continue;
+    if (INTEGER_OPTIONS.has(option)) {
+      if (!/^\d{1,10}$/.test(raw)) throw new InvalidArgumentError(`${variable} must be a non-negative integer; got ${JSON.stringify(raw)}.`);
+      options[option] = Number(raw);
+    } else if (option === 'metricsPublic') {
+      if (raw !== 'true' && raw !== 'false') throw new InvalidArgumentError(`${variable} must be 'true' or 'false'; got ${JSON.stringify(raw)}.`);
+      options[option] = raw === 'true';
+    } else if (option === 'logLevel') {
+      options[option] = raw as HostLogLevel;
+    } else {
+      options[option] = raw;
+    }
+  }
+  return options as HostOptions;
+}

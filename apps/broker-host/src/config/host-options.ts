@@ -1,0 +1,115 @@
+import { hostname } from 'node:os';
+import { InvalidArgumentError } from '@brook/broker';
+import { assertUnique, generateAdminToken, parseAdminTokens, type AdminToken } from '../auth/admin-tokens.js';
+
+/** Nest log levels the host can print. */
+export const HOST_LOG_LEVELS = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const;
+/** A Nest log level. */
+export type HostLogLevel = (typeof HOST_LOG_LEVELS)[number];
+
+/** Options of a broker host; `hostOptionsFromEnv` reads them from the environment. */
+export interface HostOptions {
+  /** Where Redis is. @defaultValue `'redis://127.0.0.1:6379'` */
+  redisUrl?: string;
+  /** Key prefix of the Brook deployment to operate. @defaultValue `'brook'` */
+  prefix?: string;
+  /** HTTP port; 0 picks a free one. @defaultValue `3000` */
+  port?: number;
+  /** Interface to listen on. @defaultValue `'0.0.0.0'` */
+  host?: string;
+  /** Bearer tokens as `name:role:token` entries (comma separated) or a list; none means one generated admin token. @defaultValue none */
+  adminTokens?: string | AdminToken[];
+  /** Requests per client address per minute, over every endpoint but `/health`. @defaultValue `600` */
+  rateLimitPerMinute?: number;
+  /** Largest request body accepted. @defaultValue `2_097_152` (2 MiB: a 1 MiB message, JSON-escaped) */
+  bodyLimitBytes?: number;
+  /** Lease of the maintenance controller: a dead leader is replaced within this time. @defaultValue `10_000` */
+  controllerLeaseMs?: number;
+  /** How often the controller enforces retention. @defaultValue `60_000` */
+  maintenanceIntervalMs?: number;
+  /** How long a read of every topic and group serves `/metrics` and `/health` before it is read again. @defaultValue `5_000` */
+  metricsCacheMs?: number;
+  /** Most partitions (per topic and per group) one metrics read visits; the rest is left out and `brook_metrics_truncated` says so. @defaultValue `5_000` */
+  metricsMaxPartitions?: number;
+  /** Serve `/metrics` without a token (for scrapers that cannot send one). @defaultValue `false` */
+  metricsPublic?: boolean;
+  /** Least severe log level printed. @defaultValue `'log'` */
+  logLevel?: HostLogLevel;
+  /** Names this host in the controller lease and Redis `CLIENT LIST`. @defaultValue `'broker-host-<hostname>-<pid>'` */
+  hostId?: string;
+}
+
+/** Options with every default applied. */
+export interface ResolvedHostOptions {
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly port: number;
+  readonly host: string;
+  readonly adminTokens: readonly AdminToken[];
+  /** The token generated because none was configured, to print once; null otherwise. */
+  readonly generatedToken: AdminToken | null;
+  readonly rateLimitPerMinute: number;
+  readonly bodyLimitBytes: number;
+  readonly controllerLeaseMs: number;
+  readonly maintenanceIntervalMs: number;
+  readonly metricsCacheMs: number;
+  readonly metricsMaxPartitions: number;
+  readonly metricsPublic: boolean;
+  readonly logLevel: HostLogLevel;
+  readonly hostId: string;
+}
+
+/** Defaults of {@link HostOptions} (tokens and host id have computed defaults). */
+export const DEFAULT_HOST_OPTIONS = {
+  redisUrl: 'redis://127.0.0.1:6379',
+  prefix: 'brook',
+  port: 3_000,
+  host: '0.0.0.0',
+  rateLimitPerMinute: 600,
+  bodyLimitBytes: 2_097_152,
+  controllerLeaseMs: 10_000,
+  maintenanceIntervalMs: 60_000,
+  metricsCacheMs: 5_000,
+  metricsMaxPartitions: 5_000,
+  metricsPublic: false,
+  logLevel: 'log',
+} satisfies Partial<ResolvedHostOptions>;
+
+const HOST_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** Validates options, applies defaults and generates an admin token when none is configured. */
+export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptions {
+  const merged = { ...DEFAULT_HOST_OPTIONS, ...definedOnly(options) };
+  assertInteger('port', merged.port, 0, 65_535);
+  assertInteger('rateLimitPerMinute', merged.rateLimitPerMinute, 1, 1_000_000);
+  assertInteger('bodyLimitBytes', merged.bodyLimitBytes, 1_024, 64 * 1_048_576);
+  assertInteger('controllerLeaseMs', merged.controllerLeaseMs, 100, 3_600_000);
+  assertInteger('maintenanceIntervalMs', merged.maintenanceIntervalMs, 10, 86_400_000);
+  assertInteger('metricsCacheMs', merged.metricsCacheMs, 0, 3_600_000);
+  assertInteger('metricsMaxPartitions', merged.metricsMaxPartitions, 1, 1_000_000);
+  if (!HOST_LOG_LEVELS.includes(merged.logLevel)) {
+    throw new InvalidArgumentError(`logLevel must be one of ${HOST_LOG_LEVELS.join(', ')}; got ${JSON.stringify(merged.logLevel)}.`);
+  }
+  const hostId = merged.hostId ?? `broker-host-${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 60)}-${process.pid}`;
+  if (!HOST_ID.test(hostId)) throw new InvalidArgumentError(`hostId must be 1 to 100 of A-Z, a-z, 0-9, '.', '_', '-'; got ${JSON.stringify(hostId)}.`);
+
+  const configured = typeof merged.adminTokens === 'string' ? parseAdminTokens(merged.adminTokens) : [...(merged.adminTokens ?? [])];
+  assertUnique(configured);
+  const generatedToken = configured.length === 0 ? generateAdminToken() : null;
+  return Object.freeze({
+    ...merged,
+    hostId,
+    adminTokens: Object.freeze(generatedToken === null ? configured : [generatedToken]),
+    generatedToken,
+  });
+}
+
+function assertInteger(name: string, value: unknown, min: number, max: number): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}; got ${JSON.stringify(value)}.`);
+  }
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,115 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsBrookName, ToInteger } from '../http/validation.js';
+
+/** Largest page or selection, as the library bounds them. */
+export const MAX_PAGE = 1_000;
+
+/** Which group's dead letters on which topic. */
+export class DeadLetterScopeQuery {
+  @ApiProperty({ description: 'The topic the messages came from.' })
+  @IsBrookName('topic')
+  topic!: string;
+
+  @ApiProperty({ description: 'The group that failed them.' })
+  @IsBrookName('group')
+  group!: string;
+}
+
+/** Query of `GET /api/v1/dead-letters`. */
+export class ListDeadLettersQuery extends DeadLetterScopeQuery {
+  @ApiPropertyOptional({ description: 'Only this partition.', minimum: 0 })
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(4_095)
+  partition?: number;
+
+  @ApiPropertyOptional({ enum: ['handler-error', 'non-retriable', 'undecodable', 'validation', 'timeout'], description: 'Only dead letters with this reason.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(32)
+  reason?: string;
+
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  cursor?: string;
+
+  @ApiPropertyOptional({ description: 'Page size.', minimum: 1, maximum: MAX_PAGE, default: 100 })
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE)
+  limit?: number;
+}
+
+/** Query of `GET /api/v1/dead-letters/count`. */
+export class CountDeadLettersQuery {
+  @ApiPropertyOptional({ description: 'Only this topic.' })
+  @IsOptional()
+  @IsBrookName('topic')
+  topic?: string;
+
+  @ApiPropertyOptional({ description: 'Only this group.' })
+  @IsOptional()
+  @IsBrookName('group')
+  group?: string;
+}
+
+/** Query of `GET /api/v1/dead-letters/audit`. */
+export class AuditQuery {
+  @ApiPropertyOptional({ description: 'Page size.', minimum: 1, maximum: MAX_PAGE, default: 100 })
+  @IsOptional()
+  @ToInteger()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  cursor?: string;
+}
+
+/** The listed dead letters, or all of the group's on the topic. */
+export class DeadLetterSelectionDto {
+  @ApiProperty({ description: 'The topic the messages came from.' })
+  @IsBrookName('topic')
+  topic!: string;
+
+  @ApiProperty({ description: 'The group that failed them.' })
+  @IsBrookName('group')
+  group!: string;
+
+  @ApiPropertyOptional({ description: "Dead-letter ids from the list ('<partition>-<ms>-<seq>'). Give ids or all: true.", type: [String], maxItems: MAX_PAGE })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_PAGE)
+  @IsString({ each: true })
+  @MaxLength(40, { each: true })
+  ids?: string[];
+
+  @ApiPropertyOptional({ description: "Every dead letter of the group on the topic (those there now; later arrivals are left alone)." })
+  @IsOptional()
+  @IsBoolean()
+  all?: boolean;
+}
+
+/** Body of `POST /api/v1/dead-letters/replay`. */
+export class ReplayDto extends DeadLetterSelectionDto {
+  @ApiPropertyOptional({
+    enum: ['group', 'topic'],
+    default: 'group',
+    description: "'group': back to the group that failed them only; 'topic': re-published to the topic, so every group receives them again.",
+  })
+  @IsOptional()
+  @IsIn(['group', 'topic'])
+  to?: 'group' | 'topic';
+}

@@ -1,0 +1,62 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module.js';
+import { HOST_LOG_LEVELS, resolveHostOptions, type HostOptions, type ResolvedHostOptions } from './config/host-options.js';
+import { createValidationPipe } from './http/validation.js';
+
+/** A configured broker host, not yet listening. */
+export interface BrokerHost {
+  app: NestExpressApplication;
+  options: ResolvedHostOptions;
+}
+
+/**
+ * Builds the host application: validation, error mapping, body limit, OpenAPI at `/docs`. Tests
+ * build it this way too and listen on port 0.
+ */
+export async function createBrokerHost(input: HostOptions = {}): Promise<BrokerHost> {
+  const options = resolveHostOptions(input);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
+    // NestJS prints debug logs unless told otherwise.
+    logger: HOST_LOG_LEVELS.slice(HOST_LOG_LEVELS.indexOf(options.logLevel)),
+    bodyParser: false,
+    abortOnError: false,
+  });
+  app.useBodyParser('json', { limit: options.bodyLimitBytes, reviver: refuseProtoKeys });
+  app.useGlobalPipes(createValidationPipe());
+  app.disable('x-powered-by');
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Brook broker host')
+      .setDescription('Admin API of Brook: topics, groups, messages, dead letters. Every /api/v1 endpoint needs a bearer token from BROOK_ADMIN_TOKENS.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return { app, options };
+}
+
+/** Builds the host and listens on the configured port; `url` is where it answers. */
+export async function startBrokerHost(input: HostOptions = {}): Promise<BrokerHost & { url: string }> {
+  const host = await createBrokerHost(input);
+  host.app.enableShutdownHooks();
+  await host.app.listen(host.options.port, host.options.host);
+  const address = host.app.getHttpServer().address();
+  const port = typeof address === 'object' && address !== null ? address.port : host.options.port;
+  const shown = host.options.host === '0.0.0.0' || host.options.host === '::' ? '127.0.0.1' : host.options.host;
+  return { ...host, url: `http://${shown}:${port}` };
+}
+
+/**
+ * Refuses `__proto__` keys: assigned to an object they would replace its prototype, and silently
+ * dropping them would hide a hostile request.
+ */
+function refuseProtoKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new SyntaxError(`property '__proto__' is not allowed`);
+  return value;
+}
