@@ -15,6 +15,8 @@ try {
     );
   }
   new Logger('BrokerHost').log(`Listening on ${host.url} for Redis ${withoutPassword(redisUrl)} (prefix '${prefix}'); API docs at ${host.url}/docs`);
+  // A parent process (the demo, tests) learns that the host is ready.
+  process.send?.({ type: 'listening', url: host.url });
 } catch (error) {
   process.stderr.write(`Broker host failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
