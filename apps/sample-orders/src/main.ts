@@ -1,13 +1,8 @@
-import 'reflect-metadata';
-import { ValidationPipe, type LogLevel } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module.js';
+import type { LogLevel } from '@nestjs/common';
 import { readConfig } from './config.js';
+import { startSampleApp } from './sample-app.js';
 
-const config = readConfig();
-const levels = (process.env.LOG_LEVELS ?? 'error,warn,log').split(',') as LogLevel[];
-const app = await NestFactory.create(AppModule.register(config), { logger: levels });
-app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }));
+const { app, url } = await startSampleApp(readConfig(), (process.env.LOG_LEVELS ?? 'error,warn,log').split(',') as LogLevel[]);
 app.enableShutdownHooks();
-await app.listen(config.port, '127.0.0.1');
-process.send?.({ type: 'listening', port: config.port });
+// A parent process (the demo) learns that the service is ready.
+process.send?.({ type: 'listening', url });
