@@ -10,8 +10,10 @@
  * sends every message due by then, `rate × elapsed − sent`, in one send() / one pipeline. So the
  * rate holds exactly over the phase and messages go out in batches of about rate / 1,000.
  *
- * Per variant: 2 s of warm-up at 1,000 msg/s and 1 s at 10,000 msg/s, not measured; then
- * BENCH_SECONDS (default 8) per rate.
+ * Each variant runs BENCH_ROUNDS times (default 2), interleaved so that load from elsewhere on the
+ * machine hits both alike, each time in a fresh consumer process: 2 s of warm-up at 1,000 msg/s and
+ * 1 s at 10,000 msg/s, not measured, then BENCH_SECONDS (default 4) per rate. Percentiles are taken
+ * over the samples of all rounds.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +22,8 @@ import { Brook } from '@brook/broker';
 import { benchRedis, report, sampleOrder } from './support/bench-redis.js';
 import { nowUs, type LatencyReply, type LatencyValue } from './support/latency-consumer.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const PARTITIONS = 8;
 const RATES = [1_000, 10_000] as const;
 const TARGET_P99_MS: Record<(typeof RATES)[number], number> = { 1_000: 1, 10_000: 3 };
@@ -106,8 +109,11 @@ function percentiles(latenciesUs: number[]): Percentiles {
   return { p50: at(0.5), p99: at(0.99), p999: at(0.999), count: sorted.length };
 }
 
-/** Runs the warm-up and both rates against one consumer process; percentiles per rate in ms. */
-async function measure(send: SendTick, child: Child): Promise<Record<number, Percentiles>> {
+/** Latencies in microseconds per rate. */
+type Samples = Record<number, number[]>;
+
+/** Runs the warm-up and both rates against one consumer process. */
+async function measure(send: SendTick, child: Child): Promise<Samples> {
   const phases: Array<[phase: string, rate: number, seconds: number]> = [
     ['warmup-1000', 1_000, 2],
     ['1000', 1_000, SECONDS],
@@ -122,11 +128,13 @@ async function measure(send: SendTick, child: Child): Promise<Record<number, Per
   if (reply.type !== 'report') throw new Error('unexpected reply');
   child.process.send('stop');
   await new Promise((resolve) => child.process.once('exit', resolve));
-  return Object.fromEntries(RATES.map((rate) => [rate, percentiles(reply.latenciesUs[String(rate)])]));
+  return Object.fromEntries(RATES.map((rate) => [rate, reply.latenciesUs[String(rate)]]));
 }
 
-async function brookVariant(url: string): Promise<Record<number, Percentiles>> {
-  const prefix = 'bench-latency';
+let runs = 0;
+
+async function brookVariant(url: string): Promise<Samples> {
+  const prefix = `bench-latency-${++runs}`;
   const brook = new Brook({ redis: url, clientId: 'bench-producer', prefix, logger: quiet });
   await brook.admin().createTopic({ topic: TOPIC, partitions: PARTITIONS });
   const producer = brook.producer();
@@ -141,7 +149,7 @@ async function brookVariant(url: string): Promise<Record<number, Percentiles>> {
   return result;
 }
 
-async function rawVariant(url: string): Promise<Record<number, Percentiles>> {
+async function rawVariant(url: string): Promise<Samples> {
   const redis = new Redis(url);
   const logs = Array.from({ length: PARTITIONS }, (_, p) => `bench-latency-raw:${p}`);
   const child = await startConsumer({ LATENCY_MODE: 'raw', REDIS_URL: url, GROUP: 'latency', LOGS: logs.join(',') });
@@ -161,8 +169,16 @@ const row = ({ p50, p99, p999 }: Percentiles) => `${ms(p50)} / ${ms(p99)} / ${ms
 
 const redis = await benchRedis();
 try {
-  const raw = await rawVariant(redis.url);
-  const brook = await brookVariant(redis.url);
+  const samples = { raw: RATES.map((): number[] => []), brook: RATES.map((): number[] => []) };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? (['raw', 'brook'] as const) : (['brook', 'raw'] as const);
+    for (const variant of order) {
+      const result = await (variant === 'raw' ? rawVariant(redis.url) : brookVariant(redis.url));
+      RATES.forEach((rate, i) => samples[variant][i].push(...result[rate]));
+    }
+  }
+  const raw = Object.fromEntries(RATES.map((rate, i) => [rate, percentiles(samples.raw[i])]));
+  const brook = Object.fromEntries(RATES.map((rate, i) => [rate, percentiles(samples.brook[i])]));
   const rows: Array<[string, string]> = [];
   for (const rate of RATES) {
     const label = `${rate.toLocaleString('en-US')} msg/s`;
@@ -170,7 +186,7 @@ try {
     rows.push([`brook p50 / p99 / p99.9 at ${label}`, `${row(brook[rate])} (p99 ${(brook[rate].p99 / raw[rate].p99).toFixed(1)}× raw)`]);
   }
   report(
-    `latency: end to end, producer in this process, consumer in another, ${PARTITIONS} partitions, ${SECONDS} s per rate after warm-up, ${brook[1_000].count.toLocaleString('en-US')} + ${brook[10_000].count.toLocaleString('en-US')} messages measured`,
+    `latency: end to end, producer in this process, consumer in another, ${PARTITIONS} partitions, ${ROUNDS} rounds of ${SECONDS} s per rate after warm-up, ${brook[1_000].count.toLocaleString('en-US')} + ${brook[10_000].count.toLocaleString('en-US')} messages measured`,
     rows,
     RATES.map((rate) => ({ label: `brook p99 at ${rate.toLocaleString('en-US')} msg/s`, ratio: brook[rate].p99, target: TARGET_P99_MS[rate], unit: ' ms', atMost: true })),
   );
