@@ -164,7 +164,10 @@ export class Fetcher {
           ),
         );
       } else {
-        replies = await runScriptBuffer<FetchReply[]>(this.ctx.client, 'fetch', wanted.flatMap((worker) => worker.fetchKeys), [this.host.group, this.host.memberId, ...counts]);
+        // The fetcher's own connection is idle whenever it is not blocked, and writes at once rather than
+        // on the next auto-pipeline flush, so Redis reads while this process still handles messages.
+        const connection = this.blocking ?? this.ctx.client;
+        replies = await runScriptBuffer<FetchReply[]>(connection, 'fetch', wanted.flatMap((worker) => worker.fetchKeys), [this.host.group, this.host.memberId, ...counts]);
       }
     } finally {
       wanted.forEach((worker) => worker.fetchEnded());
