@@ -31,6 +31,26 @@ export function toEntries(raw: Array<[Buffer, Buffer[] | null]>, failures?: Arra
   });
 }
 
+/** Parses the entries the fetch script packs into one string (see its header for the layout). */
+export function unpackEntries(packed: Buffer): FetchedEntry[] {
+  const entries: FetchedEntry[] = [];
+  let at = 0;
+  while (at < packed.length) {
+    const idEnd = at + 4 + packed.readUInt32BE(at);
+    const id = packed.toString('latin1', at + 4, idEnd);
+    const count = packed.readUInt32BE(idEnd);
+    at = idEnd + 4;
+    const fields = new Array<Buffer>(count);
+    for (let i = 0; i < count; i++) {
+      const end = at + 4 + packed.readUInt32BE(at);
+      fields[i] = packed.subarray(at + 4, end);
+      at = end;
+    }
+    entries.push({ id, offset: seqOf(id) - 1, fields, failure: undefined });
+  }
+  return entries;
+}
+
 /** The sequence part of a `0-<seq>` stream ID. */
 export function seqOf(id: string): number {
   return Number(id.slice(id.indexOf('-') + 1));

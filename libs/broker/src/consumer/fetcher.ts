@@ -2,10 +2,10 @@ import { Cluster } from 'ioredis';
 import type { BrookContext } from '../client/context.js';
 import { runScriptBuffer, type RedisClient } from '../redis/scripts.js';
 import { sleep } from './backoff.js';
-import { toEntries } from './entry.js';
+import { unpackEntries } from './entry.js';
 import type { PartitionWorker } from './partition-worker.js';
 
-type FetchReply = [status: number, entries?: Array<[Buffer, Buffer[]]>];
+type FetchReply = [status: number, packed?: Buffer];
 
 /** What a read brought: `full` when some partition got all it asked for, so more is likely waiting. */
 type ReadOutcome = 'full' | 'some' | 'none';
@@ -205,12 +205,13 @@ export class Fetcher {
   private deliver(workers: PartitionWorker[], counts: number[], replies: FetchReply[]): ReadOutcome {
     let outcome: ReadOutcome = 'none';
     workers.forEach((worker, i) => {
-      const [status, raw] = replies[i];
+      const [status, packed] = replies[i];
       if (status === 0) worker.lose('fenced');
       else if (status === -1) worker.lose('gone');
-      else if (raw && raw.length > 0) {
-        if (outcome !== 'full') outcome = raw.length >= counts[i] ? 'full' : 'some';
-        worker.deliver(toEntries(raw));
+      else if (packed && packed.length > 0) {
+        const entries = unpackEntries(packed);
+        if (outcome !== 'full') outcome = entries.length >= counts[i] ? 'full' : 'some';
+        worker.deliver(entries);
       }
     });
     return outcome;
