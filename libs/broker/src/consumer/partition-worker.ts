@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { BrookContext } from '../client/context.js';
 import type { Codec } from '../codec/codec.js';
 import type { ReceivedMessage } from '../message/message.js';
@@ -52,6 +53,9 @@ export interface WorkerHost {
 
 type State = 'recovering' | 'running' | 'draining' | 'closed';
 type ClaimReply = [status: number, cursor?: Buffer, entries?: Array<[Buffer, Buffer[]]>, deleted?: Buffer[], failures?: Array<Buffer | null>];
+
+/** How long one partition runs handlers back to back before the event loop gets a turn. */
+const MAX_HANDLING_TURN_MS = 1;
 
 /**
  * Processes one owned partition: first what previous owners left pending (in offset order), then new
@@ -282,12 +286,16 @@ export class PartitionWorker {
   /** Runs handlers over buffered messages while holding one concurrency slot. */
   private async processBuffered(): Promise<void> {
     const release = await this.host.slots.acquire();
+    const startedAt = performance.now();
     try {
       for (let n = 0; n < this.host.maxBatchSize && this.active && !this.paused && this.head < this.buffer.length; n++) {
         if (!(await this.process(this.buffer[this.head]))) break;
         this.head++;
         if (this.state === 'running' && this.wantedCount() > 0) this.host.fetcher.request(this);
       }
+      // Handlers that resolve at once never let I/O in: after a long run, read the replies and send
+      // the next fetch and the acknowledgements before another partition takes the slot.
+      if (performance.now() - startedAt >= MAX_HANDLING_TURN_MS) await nextTurn();
     } finally {
       release();
     }
