@@ -13,7 +13,8 @@
  * Each variant runs BENCH_ROUNDS times (default 2), interleaved so that load from elsewhere on the
  * machine hits both alike, each time in a fresh consumer process: 2 s of warm-up at 1,000 msg/s and
  * 1 s at 10,000 msg/s, not measured, then BENCH_SECONDS (default 4) per rate. Percentiles are taken
- * over the samples of all rounds.
+ * over the samples of all rounds. On a small shared VM the tail is mostly garbage-collection
+ * pauses and scheduling, which is why the raw baseline sits next to every Brook figure.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +33,7 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VITE_NODE = fileURLToPath(new URL('../node_modules/vite-node/dist/cli.mjs', import.meta.url));
 
-/** Sends `count` messages stamped with `phase`; one call per timer tick. */
+/** Sends one timer tick's messages, already stamped: one send() or one pipeline. */
 type SendTick = (messages: Array<{ key: string; value: LatencyValue }>) => void;
 
 interface Child {
