@@ -17,14 +17,30 @@ export function formatRate(perSecond: number): string {
   return `${perSecond.toLocaleString('en-US')} msg/s`;
 }
 
+/**
+ * A figure checked against its target: by default a ratio to the baseline that must reach `target`;
+ * with `atMost`, a figure (latency, CPU) that must stay at or under it.
+ */
+export interface Verdict {
+  ratio: number;
+  target: number;
+  /** @defaultValue `'ratio'` */
+  label?: string;
+  /** @defaultValue `'×'` */
+  unit?: string;
+  atMost?: boolean;
+}
+
 /** Prints a result block in one format for every benchmark. */
-export function report(title: string, rows: Array<[string, string]>, verdict?: { ratio: number; target: number }): void {
-  const width = Math.max(...rows.map(([label]) => label.length));
+export function report(title: string, rows: Array<[string, string]>, verdicts?: Verdict | Verdict[]): void {
+  const checks = verdicts === undefined ? [] : Array.isArray(verdicts) ? verdicts : [verdicts];
+  const width = Math.max(...rows.map(([label]) => label.length), ...checks.map(({ label = 'ratio' }) => label.length));
   console.log(`\n${title}`);
   for (const [label, value] of rows) console.log(`  ${label.padEnd(width)}  ${value}`);
-  if (verdict) {
-    const ok = verdict.ratio >= verdict.target;
-    console.log(`  ${'ratio'.padEnd(width)}  ${verdict.ratio.toFixed(2)}× (target ≥ ${verdict.target}×) ${ok ? 'OK' : 'BELOW TARGET'}`);
+  for (const { ratio, target, label = 'ratio', unit = '×', atMost = false } of checks) {
+    const ok = atMost ? ratio <= target : ratio >= target;
+    const verdict = ok ? 'OK' : atMost ? 'ABOVE TARGET' : 'BELOW TARGET';
+    console.log(`  ${label.padEnd(width)}  ${ratio.toFixed(2)}${unit} (target ${atMost ? '≤' : '≥'} ${target}${unit}) ${verdict}`);
   }
 }
 

@@ -2,10 +2,13 @@ import { Cluster } from 'ioredis';
 import type { BrookContext } from '../client/context.js';
 import { runScriptBuffer, type RedisClient } from '../redis/scripts.js';
 import { sleep } from './backoff.js';
-import { toEntries } from './entry.js';
+import { unpackEntries } from './entry.js';
 import type { PartitionWorker } from './partition-worker.js';
 
-type FetchReply = [status: number, entries?: Array<[Buffer, Buffer[]]>];
+type FetchReply = [status: number, packed?: Buffer];
+
+/** What a read brought: `full` when some partition got all it asked for, so more is likely waiting. */
+type ReadOutcome = 'full' | 'some' | 'none';
 
 /** What the fetcher needs from its consumer. */
 export interface FetcherHost {
@@ -18,11 +21,15 @@ export interface FetcherHost {
 
 /**
  * Reads new messages for every partition worker that has room, in one fenced script for all of them
- * on a single Redis (one script per partition on Cluster). When none had anything new it waits:
- * on a single Redis with one blocking `XREAD` over all those partitions plus a private wake-up
- * stream (a worker that needs data while the read is blocked appends to that stream, which also
- * covers the moment before the read reached the server); on Cluster, where one read cannot span
- * slots, by polling with a delay that grows to `pollIntervalMs` while idle.
+ * on a single Redis (one script per partition on Cluster).
+ *
+ * On a single Redis the read waits for messages: one blocking `XREAD` over all those partitions plus
+ * a private wake-up stream (a worker that needs data while the read is blocked appends to that
+ * stream, which also covers the moment before the read reached the server), with the fenced fetch
+ * sent right behind it on the same connection. Redis holds the fetch until the `XREAD` returns and
+ * then runs it at once, so a message that ends the wait arrives in the same round trip. Only after a
+ * partition got a full batch does the next read skip the wait. On Cluster, where one read cannot
+ * span slots, it polls with a delay that grows to `pollIntervalMs` while idle.
  */
 export class Fetcher {
   private readonly workers = new Set<PartitionWorker>();
@@ -59,6 +66,10 @@ export class Fetcher {
 
   remove(worker: PartitionWorker): void {
     this.workers.delete(worker);
+    // The fetch queued behind a blocked read still names the worker's partition: let it run now,
+    // while the lease is still this member's or already released, rather than once the partition
+    // may have come back to this member with a new worker that would never see what it read.
+    if (this.blockedOn?.has(worker)) this.wake();
   }
 
   /**
@@ -94,6 +105,7 @@ export class Fetcher {
   }
 
   private async run(): Promise<void> {
+    let outcome: ReadOutcome = 'none';
     while (this.running) {
       this.dirty = false;
       const wanted = [...this.workers].filter((worker) => worker.wantedCount() > 0);
@@ -105,37 +117,42 @@ export class Fetcher {
         this.idle = undefined;
         continue;
       }
-      let received = false;
+      if (!this.polling && outcome !== 'full') {
+        try {
+          outcome = await this.blockAndFetch(wanted);
+        } catch (error) {
+          this.blockedOn = undefined;
+          outcome = 'none';
+          if (this.running) {
+            this.host.reportError('wait for messages', error);
+            await sleep(Math.min(this.host.maxWaitTimeMs, 1_000));
+          }
+        }
+        continue;
+      }
       try {
-        received = await this.fetch(wanted);
+        outcome = await this.fetch(wanted);
         this.errorDelayMs = 0;
       } catch (error) {
         this.host.reportError('fetch messages', error);
         this.errorDelayMs = Math.min(Math.max(this.errorDelayMs * 2, 50), 2_000);
+        outcome = 'none';
         await sleep(this.errorDelayMs);
         continue;
       }
-      if (received) {
+      if (!this.polling) continue;
+      if (outcome !== 'none') {
         this.pollDelayMs = 1;
         continue;
       }
       if (this.dirty || !this.running) continue;
-      const waitOn = wanted.filter((worker) => worker.wantedCount() > 0);
-      if (waitOn.length === 0) continue;
-      try {
-        await (this.polling ? this.poll() : this.block(waitOn));
-      } catch (error) {
-        this.blockedOn = undefined;
-        if (this.running) {
-          this.host.reportError('wait for messages', error);
-          await sleep(Math.min(this.host.maxWaitTimeMs, 1_000));
-        }
-      }
+      if (!wanted.some((worker) => worker.wantedCount() > 0)) continue;
+      await this.poll();
     }
   }
 
-  /** One fenced read for all `wanted` partitions; resolves whether any message arrived. */
-  private async fetch(wanted: PartitionWorker[]): Promise<boolean> {
+  /** One fenced read for all `wanted` partitions. */
+  private async fetch(wanted: PartitionWorker[]): Promise<ReadOutcome> {
     const counts = wanted.map((worker) => worker.wantedCount());
     wanted.forEach((worker) => worker.fetchStarted());
     let replies: FetchReply[];
@@ -147,36 +164,57 @@ export class Fetcher {
           ),
         );
       } else {
-        replies = await runScriptBuffer<FetchReply[]>(this.ctx.client, 'fetch', wanted.flatMap((worker) => worker.fetchKeys), [this.host.group, this.host.memberId, ...counts]);
+        // The fetcher's own connection is idle whenever it is not blocked, and writes at once rather than
+        // on the next auto-pipeline flush, so Redis reads while this process still handles messages.
+        const connection = this.blocking ?? this.ctx.client;
+        replies = await runScriptBuffer<FetchReply[]>(connection, 'fetch', wanted.flatMap((worker) => worker.fetchKeys), [this.host.group, this.host.memberId, ...counts]);
       }
     } finally {
       wanted.forEach((worker) => worker.fetchEnded());
     }
-    let received = false;
-    wanted.forEach((worker, i) => {
-      const [status, raw] = replies[i];
-      if (status === 0) worker.lose('fenced');
-      else if (status === -1) worker.lose('gone');
-      else if (raw && raw.length > 0) {
-        received = true;
-        worker.deliver(toEntries(raw));
-      }
-    });
-    return received;
+    return this.deliver(wanted, counts, replies);
   }
 
-  private async block(waitOn: PartitionWorker[]): Promise<void> {
+  /** Waits until one of the `waitOn` partitions has news, then reads them in the same round trip. */
+  private async blockAndFetch(waitOn: PartitionWorker[]): Promise<ReadOutcome> {
+    const blocking = this.blocking!;
     const keys = [...waitOn.map((worker) => worker.logKey), this.wakeKey];
     const ids = [...waitOn.map((worker) => worker.lastReadId), this.wakeId];
+    const counts = waitOn.map((worker) => worker.wantedCount());
     this.blockedOn = new Set(waitOn);
+    waitOn.forEach((worker) => worker.fetchStarted());
+    let replies: FetchReply[];
     try {
-      const reply = (await this.blocking!.xread('COUNT', 1, 'BLOCK', this.host.maxWaitTimeMs, 'STREAMS', ...keys, ...ids)) as Array<[string, Array<[string, string[]]>]> | null;
-      for (const [key, entries] of reply ?? []) {
-        if (key === this.wakeKey && entries.length > 0) this.wakeId = entries[entries.length - 1][0];
-      }
+      const woken = blocking.xread('COUNT', 1, 'BLOCK', this.host.maxWaitTimeMs, 'STREAMS', ...keys, ...ids).then((reply) => {
+        this.blockedOn = undefined;
+        for (const [key, entries] of (reply ?? []) as Array<[string, Array<[string, string[]]>]>) {
+          if (key === this.wakeKey && entries.length > 0) this.wakeId = entries[entries.length - 1][0];
+        }
+      });
+      // Queued behind the blocking read on the same connection, so Redis runs it the moment the read returns.
+      const fetched = runScriptBuffer<FetchReply[]>(blocking, 'fetch', waitOn.flatMap((worker) => worker.fetchKeys), [this.host.group, this.host.memberId, ...counts]);
+      [, replies] = await Promise.all([woken, fetched]);
     } finally {
       this.blockedOn = undefined;
+      waitOn.forEach((worker) => worker.fetchEnded());
     }
+    return this.deliver(waitOn, counts, replies);
+  }
+
+  /** Hands each worker what the fetch script read for it. */
+  private deliver(workers: PartitionWorker[], counts: number[], replies: FetchReply[]): ReadOutcome {
+    let outcome: ReadOutcome = 'none';
+    workers.forEach((worker, i) => {
+      const [status, packed] = replies[i];
+      if (status === 0) worker.lose('fenced');
+      else if (status === -1) worker.lose('gone');
+      else if (packed && packed.length > 0) {
+        const entries = unpackEntries(packed);
+        if (outcome !== 'full') outcome = entries.length >= counts[i] ? 'full' : 'some';
+        worker.deliver(entries);
+      }
+    });
+    return outcome;
   }
 
   private async poll(): Promise<void> {

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { BrookContext } from '../client/context.js';
 import type { Codec } from '../codec/codec.js';
 import { HandlerTimeoutError, MessageValidationError } from '../errors/errors.js';
@@ -79,6 +80,9 @@ interface Failure {
 }
 
 const TIMED_OUT = Symbol('timed out');
+
+/** How long one partition runs handlers back to back before the event loop gets a turn. */
+const MAX_HANDLING_TURN_MS = 1;
 
 /**
  * Processes one owned partition: first what previous owners left pending (in offset order), then new
@@ -316,12 +320,16 @@ export class PartitionWorker {
   /** Runs handlers over buffered log messages while holding one concurrency slot. */
   private async processBuffered(): Promise<void> {
     const release = await this.host.slots.acquire();
+    const startedAt = performance.now();
     try {
       for (let n = 0; n < this.host.maxBatchSize && this.active && !this.paused && this.head < this.buffer.length; n++) {
         if (!(await this.process(this.buffer[this.head], 'log'))) break;
         this.head++;
         if (this.state === 'running' && this.wantedCount() > 0) this.host.fetcher.request(this);
       }
+      // Handlers that resolve at once never let I/O in: after a long run, read the replies and send
+      // the next fetch and the acknowledgements before another partition takes the slot.
+      if (performance.now() - startedAt >= MAX_HANDLING_TURN_MS) await nextTurn();
     } finally {
       release();
     }

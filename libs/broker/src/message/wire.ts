@@ -116,7 +116,7 @@ export function readEntry(fields: Buffer[]): RawEntry {
     const data = fields[i + 1];
     switch (name[0]) {
       case 0x74 /* t */:
-        timestamp = Number(data.toString('latin1'));
+        timestamp = readDecimal(data);
         break;
       case 0x65 /* e */:
         encoding = data.toString('latin1');
@@ -136,6 +136,19 @@ export function readEntry(fields: Buffer[]): RawEntry {
 }
 
 const EMPTY: Buffer = Buffer.alloc(0);
+
+/** `Number(data.toString('latin1'))` without the string, for the common case of plain digits. */
+function readDecimal(data: Buffer): number {
+  const length = data.length;
+  if (length === 0 || length > 15) return Number(data.toString('latin1'));
+  let value = 0;
+  for (let i = 0; i < length; i++) {
+    const digit = data[i] - 0x30;
+    if (digit < 0 || digit > 9) return Number(data.toString('latin1'));
+    value = value * 10 + digit;
+  }
+  return value;
+}
 
 /** Decodes a value by its stored encoding; throws when the codec cannot read it. */
 export function decodeValue(entry: RawEntry, codec: Codec): unknown {
