@@ -5,6 +5,16 @@ import { seqOf, toEntries, type FetchedEntry } from './entry.js';
 /** Where a message being processed came from. */
 export type MessageSource = 'log' | 'delay';
 
+/** A failed message on its way to the delay queue. */
+export interface ParkedRetry {
+  entry: FetchedEntry;
+  source: MessageSource;
+  nowMs: number;
+  dueMs: number;
+  /** JSON { name, message, stack } of the failure. */
+  error: string;
+}
+
 /** Fenced state changes of one partition for one group member: one atomic script each. */
 export class PartitionStore {
   readonly log: string;
@@ -65,10 +75,14 @@ export class PartitionStore {
     return (await runScript<number>(this.ctx.client, 'record-failure', [this.lease, this.attempts, this.stats], [this.memberId, id, nowMs, error])) !== -1;
   }
 
-  /** Parks a failed message in the delay queue until `dueMs`; false when fenced. */
-  async scheduleRetry(entry: FetchedEntry, source: MessageSource, nowMs: number, dueMs: number, error: string): Promise<boolean> {
+  /** Parks failed messages in the delay queue until their due times, in one step; false when fenced. */
+  async scheduleRetries(retries: ParkedRetry[]): Promise<boolean> {
     const keys = [this.log, this.lease, this.attempts, this.stats, this.delay, this.payloads];
-    const args = [this.group, this.memberId, entry.id, source, nowMs, dueMs, error, ...(source === 'log' ? entry.fields : [])];
+    const args: Array<string | number | Buffer> = [this.group, this.memberId, retries.length];
+    for (const { entry, source, nowMs, dueMs, error } of retries) {
+      const fields = source === 'log' ? entry.fields : [];
+      args.push(entry.id, source, nowMs, dueMs, error, fields.length, ...fields);
+    }
     return (await runScript<number>(this.ctx.client, 'schedule-retry', keys, args)) !== -1;
   }
 

@@ -8,7 +8,7 @@ import { backoffDelay, sleep } from './backoff.js';
 import { seqOf, type FetchedEntry } from './entry.js';
 import type { Fetcher } from './fetcher.js';
 import { MessagePayload, type EachMessageHandler } from './message-payload.js';
-import { PartitionStore, type MessageSource } from './partition-store.js';
+import { PartitionStore, type MessageSource, type ParkedRetry } from './partition-store.js';
 import type { RetryPolicy } from './retry.options.js';
 import type { Semaphore } from './semaphore.js';
 
@@ -85,6 +85,13 @@ const TIMED_OUT = Symbol('timed out');
 const MAX_HANDLING_TURN_MS = 1;
 
 /**
+ * Due retries are taken from the delay queue at most this often per partition, so a stream of
+ * failures costs one round trip per window rather than one per returning message.
+ */
+const DUE_BATCH_WINDOW_MS = 50;
+
+
+/**
  * Processes one owned partition: first what previous owners left pending (in offset order), then new
  * messages one at a time, with due retries from the group's delay queue in between. Acknowledges
  * after each handler resolved, batching acknowledgements while one is in flight. It never starts a
@@ -104,14 +111,18 @@ export class PartitionWorker {
   private leaseWaiters: Array<() => void> = [];
   /** When the next retry in the delay queue is due (ms since epoch); checked at start. */
   private dueAtMs = 0;
+  private lastTakeAt = 0;
+  /** Due retries taken from the delay queue, not yet handled; and whether a take is on its way. */
+  private due: FetchedEntry[] = [];
+  private taking = false;
   private wakeLoop: (() => void) | undefined;
   /** Aborted when the partition is lost: handlers see it through `signal`. */
   private readonly lossAbort = new AbortController();
   /** Aborted when the worker must stop starting work (revoked, lost or stopping). */
   private readonly haltAbort = new AbortController();
-  private ackIds: string[] = [];
-  private delayedAckIds: string[] = [];
-  private ackInFlight: Promise<void> | undefined;
+  /** Outcomes not yet sent to Redis; one batch of them is in flight at a time. */
+  private outcomes: Outcomes = emptyOutcomes();
+  private outcomesInFlight: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
   private readonly heartbeatFn = () => this.host.heartbeat();
   private readonly pauseFn = () => {
@@ -214,7 +225,7 @@ export class PartitionWorker {
     const wasPaused = this.paused;
     this.paused = true;
     try {
-      await this.flushAcks();
+      await this.flushOutcomes();
       if (!(await this.store.seek(offset))) return;
       this.buffer = [];
       this.head = 0;
@@ -233,8 +244,8 @@ export class PartitionWorker {
     this.state = 'closed';
     this.buffer = [];
     this.head = 0;
-    this.ackIds = [];
-    this.delayedAckIds = [];
+    this.outcomes = emptyOutcomes();
+    this.due = [];
     this.lossAbort.abort();
     this.haltAbort.abort();
     for (const waiter of this.leaseWaiters.splice(0)) waiter();
@@ -253,7 +264,7 @@ export class PartitionWorker {
     this.wake();
     for (const waiter of this.leaseWaiters.splice(0)) waiter();
     await this.loop;
-    await this.flushAcks();
+    await this.flushOutcomes();
     if (this.state === 'draining') this.state = 'closed';
   }
 
@@ -275,7 +286,7 @@ export class PartitionWorker {
         clearTimeout(timer);
         resolve();
       };
-      if (!this.paused && Number.isFinite(this.dueAtMs)) timer = setTimeout(() => this.wake(), Math.max(0, this.dueAtMs - Date.now()));
+      if (!this.paused && !this.taking && Number.isFinite(this.dueAtMs)) timer = setTimeout(() => this.wake(), Math.max(0, this.nextDueCheck() - Date.now()));
     });
   }
 
@@ -287,7 +298,8 @@ export class PartitionWorker {
         this.host.fetcher.request(this);
       }
       while (this.state === 'running') {
-        if (!this.paused && this.dueAtMs <= Date.now()) await this.processDue();
+        if (!this.paused && this.nextDueCheck() <= Date.now()) this.takeDue();
+        if (!this.paused && this.due.length > 0) await this.processDue();
         else if (this.paused || this.head >= this.buffer.length) await this.waitForWork();
         else await this.processBuffered();
       }
@@ -340,15 +352,38 @@ export class PartitionWorker {
   }
 
   /** Runs handlers over retries that are due in the delay queue. */
+  private nextDueCheck(): number {
+    return Math.max(this.dueAtMs, this.lastTakeAt + DUE_BATCH_WINDOW_MS);
+  }
+
+  /**
+   * Takes due retries from the delay queue in the background, like the fetcher reads the log: the
+   * worker keeps processing its buffer and runs them at its next turn.
+   */
+  private takeDue(): void {
+    if (this.taking) return;
+    this.taking = true;
+    this.lastTakeAt = Date.now();
+    void this.withRetry('take due retries', () => this.store.takeDue(Date.now(), this.host.maxBatchSize, this.host.leaseMs))
+      .then((taken) => {
+        if (taken === undefined) return;
+        if (taken === null) return this.lose('fenced');
+        this.dueAtMs = taken.nextDueMs;
+        this.due.push(...taken.entries);
+      })
+      .finally(() => {
+        this.taking = false;
+        this.wake();
+      });
+  }
+
+  /** Runs handlers over the due retries taken from the delay queue. */
   private async processDue(): Promise<void> {
     const release = await this.host.slots.acquire();
     try {
-      const taken = await this.withRetry('take due retries', () => this.store.takeDue(Date.now(), this.host.maxBatchSize, this.host.leaseMs));
-      if (taken === undefined) return;
-      if (taken === null) return this.lose('fenced');
-      this.dueAtMs = taken.nextDueMs;
-      for (const entry of taken.entries) {
-        if (!this.active || this.paused || !(await this.process(entry, 'delay'))) break;
+      while (this.due.length > 0 && this.active && !this.paused) {
+        if (!(await this.process(this.due[0], 'delay'))) break;
+        this.due.shift();
       }
     } finally {
       release();
@@ -382,22 +417,28 @@ export class PartitionWorker {
       }
       const delayMs = backoffDelay(policy.backoff, Math.max(1, failures));
       const now = Date.now();
-      const error = JSON.stringify(summarizeError(failure.error));
+      // The record of an attempt that will be retried keeps no stack: formatting one is the costly
+      // part, and only the last failure's stack (taken when dead-lettering) is ever shown.
+      const { name, message } = summarizeError(failure.error, { stack: false });
+      const error = JSON.stringify({ name, message });
       // Retries from the delay queue stay there: they are out of order already.
       const parked = policy.mode === 'non-blocking' || source === 'delay';
-      const recorded = await this.withRetry('record a failed attempt', () =>
-        parked ? this.store.scheduleRetry(entry, source, now, now + delayMs, error) : this.store.recordFailure(entry.id, now, error),
-      );
+      if (parked) {
+        // Until the batch lands the message is still pending (or still queued), so nothing is lost
+        // by moving on at once; a refusal means the partition was lost.
+        this.outcomes.parked.push({ entry, source, nowMs: now, dueMs: now + delayMs, error });
+        this.sendOutcomes();
+        this.dueAtMs = Math.min(this.dueAtMs, now + delayMs);
+        this.host.onRetry({ topic: this.topic, partition: this.partition, offset: entry.offset, attempt: failures + 1, delayMs, mode: 'non-blocking', error: failure.error });
+        return true;
+      }
+      const recorded = await this.withRetry('record a failed attempt', () => this.store.recordFailure(entry.id, now, error));
       if (recorded === undefined) return false;
       if (!recorded) {
         this.lose('fenced');
         return false;
       }
-      this.host.onRetry({ topic: this.topic, partition: this.partition, offset: entry.offset, attempt: failures + 1, delayMs, mode: parked ? 'non-blocking' : 'blocking', error: failure.error });
-      if (parked) {
-        this.dueAtMs = Math.min(this.dueAtMs, now + delayMs);
-        return true;
-      }
+      this.host.onRetry({ topic: this.topic, partition: this.partition, offset: entry.offset, attempt: failures + 1, delayMs, mode: 'blocking', error: failure.error });
       await sleep(delayMs, this.haltAbort.signal);
     }
   }
@@ -476,40 +517,44 @@ export class PartitionWorker {
   }
 
   private acknowledge(id: string, source: MessageSource): void {
-    (source === 'log' ? this.ackIds : this.delayedAckIds).push(id);
-    this.sendAcks();
+    (source === 'log' ? this.outcomes.acked : this.outcomes.ackedDelayed).push(id);
+    this.sendOutcomes();
   }
 
-  private sendAcks(): void {
-    if (this.ackInFlight !== undefined || this.ackIds.length + this.delayedAckIds.length === 0) return;
-    const logIds = this.ackIds;
-    const delayedIds = this.delayedAckIds;
-    this.ackIds = [];
-    this.delayedAckIds = [];
-    this.ackInFlight = this.ack(logIds, delayedIds).finally(() => {
-      this.ackInFlight = undefined;
-      this.sendAcks();
+  /**
+   * Sends what was decided since the last batch — acknowledgements and retries to park — unless a
+   * batch is in flight: under load they accumulate behind it, so a busy partition pays a few round
+   * trips per batch rather than one per message.
+   */
+  private sendOutcomes(): void {
+    if (this.outcomesInFlight !== undefined || isEmpty(this.outcomes)) return;
+    const batch = this.outcomes;
+    this.outcomes = emptyOutcomes();
+    this.outcomesInFlight = this.settle(batch).finally(() => {
+      this.outcomesInFlight = undefined;
+      this.sendOutcomes();
     });
   }
 
-  private async flushAcks(): Promise<void> {
-    while (this.ackInFlight !== undefined || this.ackIds.length + this.delayedAckIds.length > 0) {
-      this.sendAcks();
-      await this.ackInFlight;
+  private async flushOutcomes(): Promise<void> {
+    while (this.outcomesInFlight !== undefined || !isEmpty(this.outcomes)) {
+      this.sendOutcomes();
+      await this.outcomesInFlight;
     }
   }
 
-  private async ack(logIds: string[], delayedIds: string[]): Promise<void> {
+  private async settle({ acked, ackedDelayed, parked }: Outcomes): Promise<void> {
     const accepted = await this.withRetry(
       'acknowledge messages',
       async () => {
-        const [logAccepted, delayedAccepted] = await Promise.all([
-          logIds.length === 0 || this.store.ack(logIds),
-          delayedIds.length === 0 || this.store.ackDelayed(delayedIds),
+        const results = await Promise.all([
+          acked.length === 0 || this.store.ack(acked),
+          ackedDelayed.length === 0 || this.store.ackDelayed(ackedDelayed),
+          parked.length === 0 || this.store.scheduleRetries(parked),
         ]);
-        return logAccepted && delayedAccepted;
+        return results.every(Boolean);
       },
-      // Past the lease the acknowledgement would be refused anyway; the next owner redelivers.
+      // Past the lease the scripts would be refused anyway; the next owner redelivers.
       () => this.lostReason !== undefined || performance.now() >= this.leaseValidUntil,
     );
     if (accepted === false) this.lose('fenced');
@@ -533,12 +578,30 @@ export class PartitionWorker {
   }
 }
 
+/** Decisions about messages waiting to be written to Redis together. */
+interface Outcomes {
+  /** Log messages whose handler succeeded. */
+  acked: string[];
+  /** Retried messages (from the delay queue) whose handler succeeded. */
+  ackedDelayed: string[];
+  /** Failed messages to park in the delay queue. */
+  parked: ParkedRetry[];
+}
+
+function emptyOutcomes(): Outcomes {
+  return { acked: [], ackedDelayed: [], parked: [] };
+}
+
+function isEmpty(outcomes: Outcomes): boolean {
+  return outcomes.acked.length + outcomes.ackedDelayed.length + outcomes.parked.length === 0;
+}
+
 const MAX_STACK_CHARS = 4_000;
 
 /** A bounded, JSON-safe description of whatever a handler threw. */
-export function summarizeError(error: unknown): { name: string; message: string; stack?: string } {
+export function summarizeError(error: unknown, { stack = true } = {}): { name: string; message: string; stack?: string } {
   if (error instanceof Error) {
-    return { name: error.name, message: error.message.slice(0, 1_000), stack: error.stack?.slice(0, MAX_STACK_CHARS) };
+    return { name: error.name, message: error.message.slice(0, 1_000), stack: stack ? error.stack?.slice(0, MAX_STACK_CHARS) : undefined };
   }
   if (error !== null && typeof error === 'object' && 'name' in error && 'message' in error) {
     const record = error as { name: unknown; message: unknown; stack?: unknown };
