@@ -8,7 +8,7 @@
  */
 import { Redis } from 'ioredis';
 import { Brook } from '@brook/broker';
-import { benchRedis, formatRate, medians, rate, report, sampleOrder, withPeakRss } from './support/bench-redis.js';
+import { benchRedis, formatRate, medians, produceOrders, rate, report, sampleOrder, withPeakRss } from './support/bench-redis.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 200_000);
 const PARTITIONS = 8;
@@ -22,14 +22,7 @@ let groups = 0;
 const freshGroup = (variant: string) => `${variant}-${++groups}`;
 
 async function produceOnce(url: string): Promise<string[]> {
-  const brook = new Brook({ redis: url, clientId: 'bench-producer', prefix: PREFIX, logger: quiet });
-  await brook.admin().createTopic({ topic: TOPIC, partitions: PARTITIONS });
-  const producer = brook.producer({ acks: 'leader' });
-  for (let sent = 0; sent < TOTAL; sent += 1_000) {
-    const messages = Array.from({ length: Math.min(1_000, TOTAL - sent) }, (_, i) => ({ key: `customer-${(sent + i) % 5_000}`, value: sampleOrder(sent + i) }));
-    await producer.send({ topic: TOPIC, messages });
-  }
-  await brook.close();
+  await produceOrders(url, { prefix: PREFIX, topic: TOPIC, partitions: PARTITIONS, total: TOTAL });
   return Array.from({ length: PARTITIONS }, (_, p) => `${PREFIX}:{${TOPIC}:${p}}:log`);
 }
 

@@ -11,7 +11,7 @@ import { Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Brook } from '@brook/broker';
 import { BrokerModule, Payload, Subscribe } from '@brook/nest-adapter';
-import { benchRedis, formatRate, medians, rate, report, sampleOrder } from './support/bench-redis.js';
+import { benchRedis, formatRate, medians, produceOrders, rate, report } from './support/bench-redis.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 200_000);
 const PARTITIONS = 8;
@@ -23,16 +23,6 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 let groups = 0;
 let handled = 0;
 let done: () => void = () => undefined;
-
-async function produceOnce(url: string): Promise<void> {
-  const brook = new Brook({ redis: url, clientId: 'bench-producer', prefix: PREFIX, logger: quiet });
-  await brook.admin().createTopic({ topic: TOPIC, partitions: PARTITIONS });
-  const producer = brook.producer();
-  for (let sent = 0; sent < TOTAL; sent += 1_000) {
-    await producer.send({ topic: TOPIC, messages: Array.from({ length: Math.min(1_000, TOTAL - sent) }, (_, i) => ({ key: `customer-${(sent + i) % 5_000}`, value: sampleOrder(sent + i) })) });
-  }
-  await brook.close();
-}
 
 function finished(): Promise<void> {
   handled = 0;
@@ -82,7 +72,7 @@ async function nest(url: string): Promise<number> {
 
 const redis = await benchRedis();
 try {
-  await produceOnce(redis.url);
+  await produceOrders(redis.url, { prefix: PREFIX, topic: TOPIC, partitions: PARTITIONS, total: TOTAL });
   const { lib, viaNest } = await medians(ROUNDS, { lib: () => library(redis.url), viaNest: () => nest(redis.url) });
   report(`nest: median of ${ROUNDS} rounds, ${TOTAL.toLocaleString('en-US')} messages, ${PARTITIONS} partitions, one consumer, no-op handler`, [
     ['library consumer', formatRate(lib)],

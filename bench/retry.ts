@@ -6,7 +6,7 @@
  * Each variant runs BENCH_ROUNDS times (default 3), interleaved; medians are reported.
  */
 import { Brook } from '@brook/broker';
-import { benchRedis, formatRate, medians, rate, report, sampleOrder } from './support/bench-redis.js';
+import { benchRedis, formatRate, medians, produceOrders, rate, report } from './support/bench-redis.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 200_000);
 const PARTITIONS = 8;
@@ -18,16 +18,6 @@ const FAILS = (offset: number) => offset % 100 === 0;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 let groups = 0;
-
-async function produceOnce(url: string): Promise<void> {
-  const brook = new Brook({ redis: url, clientId: 'bench-producer', prefix: PREFIX, logger: quiet });
-  await brook.admin().createTopic({ topic: TOPIC, partitions: PARTITIONS });
-  const producer = brook.producer();
-  for (let sent = 0; sent < TOTAL; sent += 1_000) {
-    await producer.send({ topic: TOPIC, messages: Array.from({ length: Math.min(1_000, TOTAL - sent) }, (_, i) => ({ key: `customer-${(sent + i) % 5_000}`, value: sampleOrder(sent + i) })) });
-  }
-  await brook.close();
-}
 
 async function consume(url: string, failing: boolean): Promise<{ rate: number; retried: number }> {
   const brook = new Brook({ redis: url, clientId: 'bench-consumer', prefix: PREFIX, logger: quiet });
@@ -54,7 +44,7 @@ async function consume(url: string, failing: boolean): Promise<{ rate: number; r
 
 const redis = await benchRedis();
 try {
-  await produceOnce(redis.url);
+  await produceOrders(redis.url, { prefix: PREFIX, topic: TOPIC, partitions: PARTITIONS, total: TOTAL });
   let retried = 0;
   const { clean, failing } = await medians(ROUNDS, {
     clean: async () => (await consume(redis.url, false)).rate,

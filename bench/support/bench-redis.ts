@@ -1,3 +1,4 @@
+import { Brook } from '@brook/broker';
 import { RedisServer } from '../../test/support/redis-server.js';
 
 /** The Redis a benchmark runs against: `BENCH_REDIS_URL` if set, else a private redis-server. */
@@ -84,4 +85,16 @@ export async function medians<K extends string>(rounds: number, variants: Record
   return Object.fromEntries(
     Object.entries(samples).map(([k, values]) => [k, (values as number[]).sort((a, b) => a - b)[Math.floor((values as number[]).length / 2)]]),
   ) as Record<K, number>;
+}
+
+/** Creates `topic` and fills it with `total` sample orders keyed over 5,000 customers, 1,000 per send. */
+export async function produceOrders(url: string, { prefix, topic, partitions, total }: { prefix: string; topic: string; partitions: number; total: number }): Promise<void> {
+  const brook = new Brook({ redis: url, clientId: 'bench-producer', prefix, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+  await brook.admin().createTopic({ topic, partitions });
+  const producer = brook.producer({ acks: 'leader' });
+  for (let sent = 0; sent < total; sent += 1_000) {
+    const messages = Array.from({ length: Math.min(1_000, total - sent) }, (_, i) => ({ key: `customer-${(sent + i) % 5_000}`, value: sampleOrder(sent + i) }));
+    await producer.send({ topic, messages });
+  }
+  await brook.close();
 }

@@ -6,7 +6,7 @@ import { CurrentPrincipal } from '../auth/principal.decorator.js';
 import { RequireRole } from '../auth/require-role.decorator.js';
 import { BROOK } from '../brook/brook.tokens.js';
 import { toMessageView } from '../messages/message-view.js';
-import { AuditQuery, CountDeadLettersQuery, DeadLetterScopeQuery, DeadLetterSelectionDto, ListDeadLettersQuery, ReplayDto } from './dead-letters.dto.js';
+import { AuditQuery, CountDeadLettersQuery, DeadLetterScope, DeadLetterSelectionDto, ListDeadLettersQuery, ReplayDto } from './dead-letters.dto.js';
 
 /** `/api/v1/dead-letters`: list, inspect, count, replay, purge, audit. */
 @ApiTags('dead letters')
@@ -56,7 +56,7 @@ export class DeadLettersController {
   @Get(':id')
   @RequireRole('operator')
   @ApiOperation({ summary: "One dead letter by id, with its payload and diagnosis." })
-  async get(@Param('id') id: string, @Query() query: DeadLetterScopeQuery) {
+  async get(@Param('id') id: string, @Query() query: DeadLetterScope) {
     const letter = await this.brook.admin().deadLetters.get({ ...query, id });
     if (letter === null) throw new NotFoundException(`Dead letter '${id}' of group '${query.group}' on '${query.topic}' does not exist (any more); list them with GET /api/v1/dead-letters.`);
     return toView(letter);

@@ -1,12 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { IsBrookName, ToInteger } from '../http/validation.js';
-
-/** Largest page or selection, as the library bounds them. */
-export const MAX_PAGE = 1_000;
+import { IsBrookName, MAX_PAGE, PageSize, ToInteger } from '../http/validation.js';
 
 /** Which group's dead letters on which topic. */
-export class DeadLetterScopeQuery {
+export class DeadLetterScope {
   @ApiProperty({ description: 'The topic the messages came from.' })
   @IsBrookName('topic')
   topic!: string;
@@ -17,7 +14,7 @@ export class DeadLetterScopeQuery {
 }
 
 /** Query of `GET /api/v1/dead-letters`. */
-export class ListDeadLettersQuery extends DeadLetterScopeQuery {
+export class ListDeadLettersQuery extends DeadLetterScope {
   @ApiPropertyOptional({ description: 'Only this partition.', minimum: 0 })
   @IsOptional()
   @ToInteger()
@@ -38,12 +35,7 @@ export class ListDeadLettersQuery extends DeadLetterScopeQuery {
   @MaxLength(40)
   cursor?: string;
 
-  @ApiPropertyOptional({ description: 'Page size.', minimum: 1, maximum: MAX_PAGE, default: 100 })
-  @IsOptional()
-  @ToInteger()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE)
+  @PageSize('Page size.')
   limit?: number;
 }
 
@@ -62,12 +54,7 @@ export class CountDeadLettersQuery {
 
 /** Query of `GET /api/v1/dead-letters/audit`. */
 export class AuditQuery {
-  @ApiPropertyOptional({ description: 'Page size.', minimum: 1, maximum: MAX_PAGE, default: 100 })
-  @IsOptional()
-  @ToInteger()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE)
+  @PageSize('Page size.')
   limit?: number;
 
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page.' })
@@ -78,15 +65,7 @@ export class AuditQuery {
 }
 
 /** The listed dead letters, or all of the group's on the topic. */
-export class DeadLetterSelectionDto {
-  @ApiProperty({ description: 'The topic the messages came from.' })
-  @IsBrookName('topic')
-  topic!: string;
-
-  @ApiProperty({ description: 'The group that failed them.' })
-  @IsBrookName('group')
-  group!: string;
-
+export class DeadLetterSelectionDto extends DeadLetterScope {
   @ApiPropertyOptional({ description: "Dead-letter ids from the list ('<partition>-<ms>-<seq>'). Give ids or all: true.", type: [String], maxItems: MAX_PAGE })
   @IsOptional()
   @IsArray()

@@ -1,7 +1,8 @@
-import { BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { applyDecorators, BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { assertValidName, BrokerError } from '@brook/broker';
 import { Transform } from 'class-transformer';
-import { ValidateBy, type ValidationOptions } from 'class-validator';
+import { IsInt, IsOptional, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
 
 /**
  * The pipe every request body and query goes through: unknown properties are refused rather than
@@ -66,3 +67,18 @@ export const ToInteger = () => Transform(({ value }) => (typeof value === 'strin
 
 /** Query booleans: only 'true' and 'false'. */
 export const ToBoolean = () => Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value));
+
+/** Largest page or selection, as the library bounds them. */
+export const MAX_PAGE = 1_000;
+
+/** An optional page size: an integer from 1 to {@link MAX_PAGE}, from a query string or a body. */
+export function PageSize(description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ description, minimum: 1, maximum: MAX_PAGE, default: 100 }),
+    IsOptional(),
+    ToInteger(),
+    IsInt(),
+    Min(1),
+    Max(MAX_PAGE),
+  );
+}

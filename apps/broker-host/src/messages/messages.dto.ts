@@ -1,10 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { Allow, ArrayMaxSize, ArrayMinSize, IsArray, IsBase64, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { ToInteger } from '../http/validation.js';
+import { MAX_PAGE, PageSize, ToInteger } from '../http/validation.js';
 
 /** Largest page of a peek, as the library bounds it. */
-export const MAX_PAGE = 1_000;
 
 /** Query of a partition peek. */
 export class ReadMessagesQuery {
@@ -16,12 +15,7 @@ export class ReadMessagesQuery {
   @Max(Number.MAX_SAFE_INTEGER - 1)
   offset?: number;
 
-  @ApiPropertyOptional({ description: 'Most messages to return.', minimum: 1, maximum: MAX_PAGE, default: 100 })
-  @IsOptional()
-  @ToInteger()
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE)
+  @PageSize('Most messages to return.')
   limit?: number;
 }
 
