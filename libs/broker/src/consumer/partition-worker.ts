@@ -351,7 +351,7 @@ export class PartitionWorker {
     }
   }
 
-  /** Runs handlers over retries that are due in the delay queue. */
+  /** When to ask the delay queue next: once a retry is due, but not before the batching window ends. */
   private nextDueCheck(): number {
     return Math.max(this.dueAtMs, this.lastTakeAt + DUE_BATCH_WINDOW_MS);
   }
