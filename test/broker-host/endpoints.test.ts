@@ -203,8 +203,9 @@ describe('broker host endpoints', () => {
 
   it('hands the controller over without waiting for the lease to expire when a host shuts down', async () => {
     const first = await startTestHost({ controllerLeaseMs: 3_000, hostId: 'first' });
-    const second = await startTestHost({ prefix: first.prefix, controllerLeaseMs: 3_000, hostId: 'second' });
+    // The first host campaigns in the background once it has started: let it win before the second one starts.
     await waitFor(async () => (await first.request('GET', '/api/v1/controller')).body.isLeader, { message: 'the first host to lead' });
+    const second = await startTestHost({ prefix: first.prefix, controllerLeaseMs: 3_000, hostId: 'second' });
     await waitFor(async () => (await second.request('GET', '/api/v1/controller')).body.leader?.holderId === 'first', { message: 'the second host to see the first lead' });
     expect((await second.request('GET', '/api/v1/controller')).body.isLeader).toBe(false);
     const closedAt = Date.now();
