@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message, ReceivedMessage } from '@brook/broker';
-import { createBrook, uniqueName, waitFor } from '../support/brook.js';
+import { createBrook, rawRedis, uniqueName, waitFor } from '../support/brook.js';
 import { FAST } from './helpers.js';
 
 describe('fetching', () => {
@@ -40,5 +40,87 @@ describe('fetching', () => {
       if (Buffer.isBuffer(expected.value)) expect(Buffer.compare(message.value as Buffer, expected.value)).toBe(0);
       else expect(message.value).toEqual(expected.value);
     }
+  });
+
+  it('delivers what Redis handed to the member in a fetch whose reply never arrived, in order, without a rebalance', async () => {
+    const brook = createBrook();
+    const topic = uniqueName('orders');
+    const group = uniqueName('billing');
+    await brook.admin().createTopic({ topic, partitions: 2 });
+    const producer = brook.producer();
+    const seen: Array<[number, number]> = [];
+    const skipped: number[] = [];
+    let rebalances = 0;
+    const consumer = brook.consumer({ group, ...FAST });
+    consumer.on('skipped', ({ offsets }) => skipped.push(...offsets));
+    consumer.on('rebalance', () => rebalances++);
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ partition, message }) => void seen.push([partition, message.offset]) });
+    await producer.send({ topic, messages: [{ partition: 0, value: 0 }] });
+    await waitFor(() => seen.length === 1, { message: 'the first message' });
+
+    // Partition 0 is left out of every fetch from here on; the message on partition 1 ends the read
+    // that was waiting when it was paused.
+    consumer.pause([{ topic, partitions: [0] }]);
+    await producer.send({ topic, messages: [{ partition: 1, value: 1 }] });
+    await waitFor(() => seen.length === 2, { message: 'the message on partition 1' });
+    const rebalancesBefore = rebalances;
+
+    // A fetch Redis ran for this member but whose reply was lost: three messages in its pending list.
+    await producer.send({ topic, messages: [1, 2, 3].map((value) => ({ partition: 0, value })) });
+    const log = `${brook.options.prefix}:{${topic}:0}:log`;
+    const lost = (await rawRedis().xreadgroup('GROUP', group, consumer.memberId, 'COUNT', 3, 'STREAMS', log, '>')) as Array<[string, unknown[]]>;
+    expect(lost[0][1]).toHaveLength(3);
+    await producer.send({ topic, messages: [4, 5].map((value) => ({ partition: 0, value })) });
+
+    consumer.resume([{ topic, partitions: [0] }]);
+    await waitFor(() => seen.length === 7, { message: 'all seven messages' });
+    expect(seen.filter(([partition]) => partition === 0).map(([, offset]) => offset)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(skipped).toEqual([]);
+    expect(rebalances).toBe(rebalancesBefore);
+    await waitFor(async () => {
+      const { partitions } = await brook.admin().describeGroup({ group, topic });
+      return partitions[0].lag === 0 && partitions[0].pending === 0 && partitions[0].committedOffset === 6;
+    }, { message: 'partition 0 to be fully acknowledged' });
+  });
+
+  it('loses nothing and repeats nothing while its fetch connection is killed again and again under load', async () => {
+    const clientId = uniqueName('killed');
+    const brook = createBrook({ clientId });
+    const topic = uniqueName('orders');
+    await brook.admin().createTopic({ topic, partitions: 4 });
+    const producer = brook.producer();
+    const seen = new Map<string, number>();
+    const consumer = brook.consumer({ group: 'billing', ...FAST });
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      partitionsConsumedConcurrently: 4,
+      eachMessage: async ({ partition, message }) => {
+        const key = `${partition}:${message.offset}`;
+        seen.set(key, (seen.get(key) ?? 0) + 1);
+      },
+    });
+
+    const admin = rawRedis();
+    const fetchConnection = async () => {
+      const clients = (await admin.client('LIST')) as string;
+      return /id=(\d+) .* name=(\S+)/.exec(clients.split('\n').find((line) => line.includes(` name=${clientId}:fetch `)) ?? '')?.[1];
+    };
+    let kills = 0;
+    const killer = (async () => {
+      for (let round = 0; round < 30; round++) {
+        const sent = producer.send({ topic, messages: Array.from({ length: 100 }, (_, i) => ({ key: `k${i % 17}`, value: round * 100 + i })) });
+        // The consumer reconnects on its own: wait for the new connection, then kill it while it reads.
+        let id: string | undefined;
+        await waitFor(async () => (id = await fetchConnection()) !== undefined, { intervalMs: 2, message: 'the fetch connection' });
+        await admin.client('KILL', 'ID', id!);
+        kills++;
+        await sent;
+      }
+    })();
+    await killer;
+    await waitFor(() => seen.size === 3_000, { timeoutMs: 20_000, message: 'all 3,000 messages' });
+    expect(kills).toBe(30);
+    expect([...seen.values()].every((times) => times === 1)).toBe(true);
   });
 });

@@ -398,10 +398,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
 
   /**
    * The command connection came back (every 'ready' after `run` is a reconnect). What was in flight
-   * is in doubt: an acknowledgement a demoted primary accepted after a failover is gone, and a read
-   * whose reply was lost, or that ioredis sent again, left messages pending that no worker holds.
-   * Handing each partition back and taking it again claims this member's own pending messages
-   * through the usual takeover, in offset order; only those are delivered again.
+   * is in doubt: an acknowledgement a demoted primary accepted after a failover is gone, leaving a
+   * message pending behind the worker's position. (A read whose reply was lost needs no help: the
+   * next fetch returns it again.) Handing each partition back and taking it again claims this
+   * member's own pending messages through the usual takeover, in offset order; only those are
+   * delivered again.
    */
   private resyncPartitions(): void {
     if (!this.isRunning) return;

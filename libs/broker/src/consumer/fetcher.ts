@@ -160,14 +160,14 @@ export class Fetcher {
       if (this.ctx.client instanceof Cluster) {
         replies = await Promise.all(
           wanted.map((worker, i) =>
-            runScriptBuffer<FetchReply[]>(this.ctx.client, 'fetch', worker.fetchKeys, [this.host.group, this.host.memberId, counts[i]]).then(([reply]) => reply),
+            runScriptBuffer<FetchReply[]>(this.ctx.client, 'fetch', worker.fetchKeys, [this.host.group, this.host.memberId, counts[i], worker.lastReadId]).then(([reply]) => reply),
           ),
         );
       } else {
         // The fetcher's own connection is idle whenever it is not blocked, and writes at once rather than
         // on the next auto-pipeline flush, so Redis reads while this process still handles messages.
         const connection = this.blocking ?? this.ctx.client;
-        replies = await runScriptBuffer<FetchReply[]>(connection, 'fetch', wanted.flatMap((worker) => worker.fetchKeys), [this.host.group, this.host.memberId, ...counts]);
+        replies = await runScriptBuffer<FetchReply[]>(connection, 'fetch', wanted.flatMap((worker) => worker.fetchKeys), fetchArgs(this.host, wanted, counts));
       }
     } finally {
       wanted.forEach((worker) => worker.fetchEnded());
@@ -192,7 +192,7 @@ export class Fetcher {
         }
       });
       // Queued behind the blocking read on the same connection, so Redis runs it the moment the read returns.
-      const fetched = runScriptBuffer<FetchReply[]>(blocking, 'fetch', waitOn.flatMap((worker) => worker.fetchKeys), [this.host.group, this.host.memberId, ...counts]);
+      const fetched = runScriptBuffer<FetchReply[]>(blocking, 'fetch', waitOn.flatMap((worker) => worker.fetchKeys), fetchArgs(this.host, waitOn, counts));
       [, replies] = await Promise.all([woken, fetched]);
     } finally {
       this.blockedOn = undefined;
@@ -223,4 +223,11 @@ export class Fetcher {
     this.pollAbort = undefined;
     this.pollDelayMs = Math.min(this.pollDelayMs * 2, this.host.pollIntervalMs);
   }
+}
+
+/** The fetch script's arguments: each partition's count and read position (see the script's header). */
+function fetchArgs(host: FetcherHost, workers: PartitionWorker[], counts: number[]): Array<string | number> {
+  const args: Array<string | number> = [host.group, host.memberId];
+  workers.forEach((worker, i) => args.push(counts[i], worker.lastReadId));
+  return args;
 }
