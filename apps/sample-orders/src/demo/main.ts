@@ -124,7 +124,7 @@ async function run(): Promise<void> {
   console.log(`  out of stock     ${settled.byStatus['out-of-stock']}   (waiting for stock in the inventory dead letters)`);
   console.log(`  retried          ${retried}   (the flaky gateway failed twice for ${expected.flaky} orders, which then paid)`);
   console.log(`  throughput       ${Math.round(orders.length / elapsedS)} orders/s end to end (${elapsedS.toFixed(1)} s for everything)`);
-  console.log(`  latency          p50 ${settled.latencyMs.p50} ms, p99 ${settled.latencyMs.p99} ms   (order accepted → customer notified)`);
+  console.log(`  latency          p50 ${settled.latencyMs.p50} ms, p99 ${settled.latencyMs.p99} ms   (order accepted → customer notified, including time queued behind the burst)`);
   console.log('\nDead letters by group and reason   GET /api/v1/dead-letters');
   for (const { topic, group, count } of counts.byTopicAndGroup.filter((entry) => entry.count > 0)) {
     const letters = group === 'payments' ? paymentLetters : group === 'inventory' ? inventoryLetters : [];
