@@ -22,6 +22,13 @@ async function bootstrapError(providers: Array<new (...args: never[]) => unknown
 }
 
 describe('BrokerModule bootstrap', () => {
+  it('fails with what to set when redis is missing, as with an unset REDIS_URL', async () => {
+    const compiling = Test.createTestingModule({ imports: [BrokerModule.forRoot({ ...brokerOptions(), redis: process.env.BROOK_TEST_UNSET_URL })] })
+      .setLogger(silent)
+      .compile();
+    await expect(compiling).rejects.toThrow(/BrokerModule needs the redis option.*set REDIS_URL/);
+  });
+
   it('fails on an invalid topic or group name, naming class and method', async () => {
     @Injectable()
     class BadTopic {

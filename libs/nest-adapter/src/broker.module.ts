@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { Brook } from '@brook/broker';
+import { Brook, InvalidArgumentError } from '@brook/broker';
 import { BrokerLifecycle } from './broker.lifecycle.js';
 import { BROOK_MODULE_OPTIONS, ConfigurableModuleClass } from './broker.module-definition.js';
 import type { BrokerModuleOptions } from './broker.options.js';
@@ -26,8 +26,14 @@ import { SubscriptionExplorer } from './subscription.explorer.js';
     {
       provide: Brook,
       inject: [BROOK_MODULE_OPTIONS],
-      useFactory: ({ topics: _topics, retry: _retry, deadLetter: _deadLetter, consumer: _consumer, producer: _producer, logger, ...options }: BrokerModuleOptions) =>
-        new Brook({ ...options, logger: logger ?? nestLogger() }),
+      useFactory: ({ topics: _topics, retry: _retry, deadLetter: _deadLetter, consumer: _consumer, producer: _producer, logger, redis, ...options }: BrokerModuleOptions) => {
+        if (redis === undefined || redis === null || redis === '') {
+          throw new InvalidArgumentError(
+            "BrokerModule needs the redis option: a redis:// URL, ioredis options, { sentinels, name } or { cluster: [...] }. With redis: process.env.REDIS_URL, set REDIS_URL (e.g. redis://127.0.0.1:6379).",
+          );
+        }
+        return new Brook({ ...options, redis, logger: logger ?? nestLogger() });
+      },
     },
     {
       provide: BROOK_PRODUCER,

@@ -1,7 +1,13 @@
 import type { BrookLogger, BrookOptions, ConsumerOptions, CreateTopicRequest, DeadLetterOptions, ProducerOptions, RetryOptions } from '@brook/broker';
 
 /** Options of `BrokerModule.forRoot()`. */
-export interface BrokerModuleOptions extends Omit<BrookOptions, 'logger'> {
+export interface BrokerModuleOptions extends Omit<BrookOptions, 'logger' | 'redis'> {
+  /**
+   * Where Redis is (see `BrookOptions.redis`), usually `process.env.REDIS_URL`. `undefined` is
+   * accepted so that line type-checks; the application then fails to start with an error that says
+   * what to set.
+   */
+  redis: BrookOptions['redis'] | undefined;
   /** Topics created (idempotently) when the application starts; a different existing configuration fails the start. */
   topics?: CreateTopicRequest[];
   /** Retry defaults of every `@Subscribe` handler. */
