@@ -17,7 +17,7 @@ import type { ResolvedBrookOptions } from './brook.options.js';
  */
 export class BrookContext {
   readonly keys: KeySpace;
-  /** The shared, auto-pipelined command connection. */
+  /** The shared command connection. */
   readonly client: RedisClient;
   private readonly connections = new Set<RedisClient>();
   private readonly closeables = new Set<{ close(): Promise<void> }>();

@@ -152,7 +152,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     await this.ctx.run(`register group '${this.group}'`, () =>
       runScript(this.ctx.client, 'register-group', [this.ctx.keys.groups()], [this.group, ...this.subscriptions.keys()]),
     );
-    this.blocking = this.ctx.client instanceof Cluster ? undefined : this.ctx.connect({ name: `${this.ctx.options.clientId}:fetch`, blocking: true });
+    this.blocking = this.ctx.client instanceof Cluster ? undefined : this.ctx.connect({ name: `${this.ctx.options.clientId}:fetch` });
     this.fetcher = new Fetcher(this.ctx, this.fetcherHost(), this.blocking);
     this.host = this.workerHost(options.eachMessage, settings, new Semaphore(concurrency));
     this.ctx.client.on('error', this.onConnectionError);

@@ -164,8 +164,8 @@ export class Fetcher {
           ),
         );
       } else {
-        // The fetcher's own connection is idle whenever it is not blocked, and writes at once rather than
-        // on the next auto-pipeline flush, so Redis reads while this process still handles messages.
+        // The fetcher's own connection is idle whenever it is not blocked: the read does not queue
+        // behind acknowledgements on the command connection.
         const connection = this.blocking ?? this.ctx.client;
         replies = await runScriptBuffer<FetchReply[]>(connection, 'fetch', wanted.flatMap((worker) => worker.fetchKeys), fetchArgs(this.host, wanted, counts));
       }
