@@ -317,6 +317,11 @@ export class PartitionWorker {
       if (claimed === null) return this.lose('fenced');
       if (claimed === 'gone') return this.lose('gone');
       if (claimed.deletedOffsets.length > 0) this.skipped(claimed.deletedOffsets);
+      // A fetch this member sent before it last held the partition may have run after the lease came
+      // back to it, reading past the position the lease was taken at: those messages are claimed here,
+      // so the read position moves past them and the next fetch does not return them again.
+      const lastClaimed = claimed.entries.length > 0 ? seqOf(claimed.entries[claimed.entries.length - 1].id) : 0;
+      if (lastClaimed > this.lastReadSeq) this.lastReadSeq = lastClaimed;
       this.buffer = claimed.entries;
       this.head = 0;
       while (this.state === 'recovering' && this.head < this.buffer.length) {
