@@ -1,9 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { afterEach } from 'vitest';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const VITE_NODE = fileURLToPath(new URL('../../node_modules/vite-node/dist/cli.mjs', import.meta.url));
+import { forkTs, type TsProcess } from './child-process.js';
 
 /** What a lease process reports. */
 export type LeaseEvent =
@@ -12,24 +7,20 @@ export type LeaseEvent =
   | { type: 'revoked'; epoch: number; reason: string; at: number };
 
 /** A controller-lease candidate running in a child process (see lease-process.ts). */
-export interface LeaseProcess {
-  child: ChildProcess;
+export interface LeaseProcess extends TsProcess {
   events: LeaseEvent[];
-  signal(signal: NodeJS.Signals): void;
-  exited: Promise<void>;
 }
-
-const started: LeaseProcess[] = [];
 
 /** Starts a candidate and waits until its first campaign is done. */
 export async function startLeaseProcess(settings: { redisUrl: string; prefix: string; holder: string; leaseMs: number; records: string }): Promise<LeaseProcess> {
-  const child = fork(VITE_NODE, ['--config', 'vitest.config.ts', 'test/support/lease-process.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, REDIS_URL: settings.redisUrl, PREFIX: settings.prefix, HOLDER: settings.holder, LEASE_MS: String(settings.leaseMs), RECORDS: settings.records },
+  const { child, exited, signal } = forkTs('test/support/lease-process.ts', {
+    REDIS_URL: settings.redisUrl,
+    PREFIX: settings.prefix,
+    HOLDER: settings.holder,
+    LEASE_MS: String(settings.leaseMs),
+    RECORDS: settings.records,
   });
   const events: LeaseEvent[] = [];
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = new Promise<void>((resolve, reject) => {
     child.on('message', (message: LeaseEvent) => {
       events.push(message);
@@ -37,23 +28,6 @@ export async function startLeaseProcess(settings: { redisUrl: string; prefix: st
     });
     void exited.then(() => reject(new Error(`lease process ${settings.holder} exited before it was ready`)));
   });
-  const lease: LeaseProcess = {
-    child,
-    events,
-    exited,
-    signal: (signal) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    },
-  };
-  started.push(lease);
   await ready;
-  return lease;
+  return { child, events, exited, signal };
 }
-
-afterEach(async () => {
-  for (const lease of started.splice(0)) {
-    lease.signal('SIGCONT');
-    lease.signal('SIGKILL');
-    await lease.exited;
-  }
-});

@@ -1,9 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { afterEach } from 'vitest';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const VITE_NODE = fileURLToPath(new URL('../../node_modules/vite-node/dist/cli.mjs', import.meta.url));
+import { forkTs, type TsProcess } from './child-process.js';
 
 /** What a member process reports. */
 export type MemberEvent =
@@ -14,16 +9,12 @@ export type MemberEvent =
   | { type: 'stopped' };
 
 /** A consumer group member running in a child process. */
-export interface MemberProcess {
+export interface MemberProcess extends TsProcess {
   name: string;
-  child: ChildProcess;
   events: MemberEvent[];
   memberId: string;
   /** Graceful: consumer.stop() and exit. */
   stop(): Promise<void>;
-  /** Sends a signal (SIGKILL, SIGSTOP, SIGCONT). */
-  signal(signal: NodeJS.Signals): void;
-  exited: Promise<void>;
 }
 
 export interface MemberSettings {
@@ -40,31 +31,23 @@ export interface MemberSettings {
   retryMode?: 'blocking' | 'non-blocking';
 }
 
-const started: MemberProcess[] = [];
-
 /** Starts a member process and waits until it has joined the group. */
 export async function startMember(name: string, settings: MemberSettings): Promise<MemberProcess> {
-  const child = fork(VITE_NODE, ['--config', 'vitest.config.ts', 'test/support/member-process.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: {
-      ...process.env,
-      REDIS_URL: settings.redisUrl,
-      PREFIX: settings.prefix,
-      TOPIC: settings.topic,
-      GROUP: settings.group,
-      RECORDS: settings.records,
-      MEMBER: name,
-      SESSION_MS: String(settings.sessionMs ?? 2_000),
-      HEARTBEAT_MS: String(settings.heartbeatMs ?? 100),
-      HANDLER_DELAY_MS: String(settings.handlerDelayMs ?? 0),
-      ATTEMPTS: String(settings.attempts ?? 3),
-      BACKOFF_MS: String(settings.backoffMs ?? 1_000),
-      RETRY_MODE: settings.retryMode ?? 'blocking',
-    },
+  const { child, exited, signal } = forkTs('test/support/member-process.ts', {
+    REDIS_URL: settings.redisUrl,
+    PREFIX: settings.prefix,
+    TOPIC: settings.topic,
+    GROUP: settings.group,
+    RECORDS: settings.records,
+    MEMBER: name,
+    SESSION_MS: String(settings.sessionMs ?? 2_000),
+    HEARTBEAT_MS: String(settings.heartbeatMs ?? 100),
+    HANDLER_DELAY_MS: String(settings.handlerDelayMs ?? 0),
+    ATTEMPTS: String(settings.attempts ?? 3),
+    BACKOFF_MS: String(settings.backoffMs ?? 1_000),
+    RETRY_MODE: settings.retryMode ?? 'blocking',
   });
   const events: MemberEvent[] = [];
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = new Promise<string>((resolve, reject) => {
     child.on('message', (message: MemberEvent) => {
       events.push(message);
@@ -78,23 +61,12 @@ export async function startMember(name: string, settings: MemberSettings): Promi
     events,
     memberId: '',
     exited,
-    signal: (signal) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    },
+    signal,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.send('stop');
       await exited;
     },
   };
-  started.push(member);
   member.memberId = await ready;
   return member;
 }
-
-afterEach(async () => {
-  for (const member of started.splice(0)) {
-    member.signal('SIGCONT');
-    member.signal('SIGKILL');
-    await member.exited;
-  }
-});
