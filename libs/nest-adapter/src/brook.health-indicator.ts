@@ -38,13 +38,12 @@ export class BrookHealthIndicator {
     if (stopped.length > 0) return { [key]: { status: 'down', redis: 'up', message: `Consumers not running: ${stopped.join(', ')}` } };
     const details: Record<string, unknown> = { redis: 'up', consumers: groups.map((group) => group.group) };
     if (options.maxLag !== undefined) {
-      const lag: Record<string, number> = {};
-      for (const { group, topics } of groups) {
-        for (const topic of topics) {
-          const description = await this.brook.admin().describeGroup({ group, topic });
-          lag[`${group}/${topic}`] = description.partitions.reduce((sum, partition) => sum + (partition.lag ?? 0), 0);
-        }
-      }
+      const admin = this.brook.admin();
+      const pairs = groups.flatMap(({ group, topics }) => topics.map((topic) => ({ group, topic })));
+      const described = await Promise.all(pairs.map((pair) => admin.describeGroup(pair)));
+      const lag = Object.fromEntries(
+        pairs.map(({ group, topic }, i) => [`${group}/${topic}`, described[i].partitions.reduce((sum, partition) => sum + (partition.lag ?? 0), 0)]),
+      );
       details.lag = lag;
       const behind = Object.entries(lag).filter(([, value]) => value > options.maxLag!);
       if (behind.length > 0) {

@@ -160,7 +160,7 @@ export class Fetcher {
       if (this.ctx.client instanceof Cluster) {
         replies = await Promise.all(
           wanted.map((worker, i) =>
-            runScriptBuffer<FetchReply[]>(this.ctx.client, 'fetch', worker.fetchKeys, [this.host.group, this.host.memberId, counts[i], worker.lastReadId]).then(([reply]) => reply),
+            runScriptBuffer<FetchReply[]>(this.ctx.client, 'fetch', worker.fetchKeys, fetchArgs(this.host, [worker], [counts[i]])).then(([reply]) => reply),
           ),
         );
       } else {

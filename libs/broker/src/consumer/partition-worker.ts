@@ -90,7 +90,6 @@ const MAX_HANDLING_TURN_MS = 1;
  */
 const DUE_BATCH_WINDOW_MS = 50;
 
-
 /**
  * Processes one owned partition: first what previous owners left pending (in offset order), then new
  * messages one at a time, with due retries from the group's delay queue in between. Acknowledges
@@ -424,8 +423,7 @@ export class PartitionWorker {
       const now = Date.now();
       // The record of an attempt that will be retried keeps no stack: formatting one is the costly
       // part, and only the last failure's stack (taken when dead-lettering) is ever shown.
-      const { name, message } = summarizeError(failure.error, { stack: false });
-      const error = JSON.stringify({ name, message });
+      const error = JSON.stringify(summarizeError(failure.error, { stack: false }));
       // Retries from the delay queue stay there: they are out of order already.
       const parked = policy.mode === 'non-blocking' || source === 'delay';
       if (parked) {
@@ -610,7 +608,7 @@ export function summarizeError(error: unknown, { stack = true } = {}): { name: s
   }
   if (error !== null && typeof error === 'object' && 'name' in error && 'message' in error) {
     const record = error as { name: unknown; message: unknown; stack?: unknown };
-    return { name: String(record.name), message: String(record.message).slice(0, 1_000), stack: typeof record.stack === 'string' ? record.stack.slice(0, MAX_STACK_CHARS) : undefined };
+    return { name: String(record.name), message: String(record.message).slice(0, 1_000), stack: stack && typeof record.stack === 'string' ? record.stack.slice(0, MAX_STACK_CHARS) : undefined };
   }
   return { name: 'NonError', message: String(error).slice(0, 1_000) };
 }
