@@ -13,6 +13,7 @@ import {
 import { decodeValue, readEntry } from '../../libs/broker/src/message/wire.js';
 import { createBrook, rawRedis, uniqueName, waitFor } from '../support/brook.js';
 import { RedisServer } from '../support/redis-server.js';
+import { waitForReplicas } from '../support/redis-admin.js';
 
 /** Reads a partition back with raw XRANGE, decoded the way consumers decode. */
 async function readPartition(brookPrefix: string, topic: string, partition: number, redisUrl?: string) {
@@ -110,7 +111,8 @@ describe('producer', () => {
     await brook.producer({ codec: upper }).send({ topic, messages: [{ value: 42 }, { value: { a: 1 } }] });
     const redis = rawRedis();
     const entries = await redis.xrange(`${prefix}:{${topic}:0}:log`, '-', '+');
-    expect(entries.map(([, fields]) => [fields[3], fields[5]])).toEqual([
+    const field = (fields: string[], name: string) => fields[fields.indexOf(name) + 1];
+    expect(entries.map(([, fields]) => [field(fields, 'e'), field(fields, 'v')])).toEqual([
       ['upper', '42'],
       ['upper', '[OBJECT OBJECT]'],
     ]);
@@ -241,8 +243,7 @@ describe('acks: all', () => {
   beforeAll(async () => {
     leader = await RedisServer.start();
     replica = await RedisServer.start({ replicaOf: leader });
-    const redis = rawRedis(replica.url);
-    await waitFor(async () => /master_link_status:up/.test(await redis.info('replication')), { message: 'the replica to sync' });
+    await waitForReplicas(leader, 1);
   });
   afterAll(async () => {
     await replica.stop();
@@ -268,23 +269,25 @@ describe('acks: all', () => {
     expect(partition.replicas).toEqual([`127.0.0.1:${replica.port}`]);
   });
 
-  it('rejects with NotEnoughReplicasError saying the write may still exist when too few replicas confirm', async () => {
+  it('refuses an acks: all write before appending anything when fewer replicas are in sync than required', async () => {
     const brook = createBrook({ redis: leader.url });
     const topic = uniqueName('undurable');
     await brook.admin().createTopic({ topic, partitions: 1 });
     const send = brook.producer({ acks: 'all', minInSyncReplicas: 2, ackTimeoutMs: 200 }).send({ topic, messages: [{ value: 'a' }] });
-    await expect(send).rejects.toMatchObject({ name: 'NotEnoughReplicasError', code: 'NOT_ENOUGH_REPLICAS', acknowledged: 1, required: 2 });
-    await expect(brook.producer({ acks: 'all', minInSyncReplicas: 2, ackTimeoutMs: 200 }).send({ topic, messages: [{ value: 'b' }] })).rejects.toThrow(/may still exist/);
+    await expect(send).rejects.toMatchObject({ name: 'NotEnoughReplicasError', code: 'NOT_ENOUGH_REPLICAS', acknowledged: 1, required: 2, written: false });
+    await expect(send).rejects.toThrow(/nothing was written/);
+    expect(await rawRedis(leader.url).xlen(`${brook.options.prefix}:{${topic}:0}:log`)).toBe(0);
   });
 
-  it('fails when the only replica is frozen', async () => {
+  it('rejects saying the write may still exist when the only replica is frozen and never confirms', async () => {
     const brook = createBrook({ redis: leader.url });
     const topic = uniqueName('frozen');
     await brook.admin().createTopic({ topic, partitions: 1 });
     replica.signal('SIGSTOP');
     try {
       const send = brook.producer({ acks: 'all', ackTimeoutMs: 300 }).send({ topic, messages: [{ value: 'a' }] });
-      await expect(send).rejects.toMatchObject({ code: 'NOT_ENOUGH_REPLICAS', acknowledged: 0 });
+      await expect(send).rejects.toMatchObject({ code: 'NOT_ENOUGH_REPLICAS', acknowledged: 0, written: true });
+      await expect(send).rejects.toThrow(/may still exist/);
     } finally {
       replica.signal('SIGCONT');
     }

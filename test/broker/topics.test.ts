@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
 import { InvalidArgumentError, InvalidNameError, TopicConflictError, UnknownTopicError } from '@brook/broker';
-import { createBrook, rawRedis, uniqueName } from '../support/brook.js';
+import { createBrook, rawRedis, uniqueName, waitForRedisTime } from '../support/brook.js';
 
 describe('topics', () => {
   it('creates a topic with empty partitions whose offsets start at 0', async () => {
@@ -94,25 +94,30 @@ describe('topics', () => {
     }
   });
 
-  it('trims messages older than maxAgeMs on enforceRetention and keeps offsets', async () => {
+  it('trims messages appended longer ago than maxAgeMs, by the Redis clock, and keeps offsets', async () => {
     const brook = createBrook();
     const admin = brook.admin();
     const topic = uniqueName('aged');
-    await admin.createTopic({ topic, partitions: 1, retention: { maxAgeMs: 60_000 } });
-    const now = Date.now();
-    await brook.producer().send({
-      topic,
-      messages: [
-        { value: 'old-1', timestamp: now - 120_000 },
-        { value: 'old-2', timestamp: now - 90_000 },
-        { value: 'new-1', timestamp: now - 1_000 },
-        { value: 'new-2', timestamp: now },
-      ],
-    });
-    expect(await admin.enforceRetention(now)).toEqual([{ topic, removed: 2 }]);
+    await admin.createTopic({ topic, partitions: 1, retention: { maxAgeMs: 1_000 } });
+    const [old] = await brook.producer().send({ topic, messages: [{ value: 'old-1' }, { value: 'old-2' }] });
+    await waitForRedisTime(old.timestamp + 1_000);
+    await brook.producer().send({ topic, messages: [{ value: 'new-1' }, { value: 'new-2' }] });
+    expect(await admin.enforceRetention()).toEqual([{ topic, removed: 2 }]);
     const [partition] = (await admin.describeTopic(topic)).partitions;
     expect([partition.lowOffset, partition.highOffset]).toEqual([2, 4]);
-    expect(await admin.enforceRetention(now)).toEqual([{ topic, removed: 0 }]);
+    expect(await admin.enforceRetention()).toEqual([{ topic, removed: 0 }]);
+  });
+
+  it('keeps fresh messages whatever timestamps their producer gave them (a producer clock 2 minutes behind)', async () => {
+    const brook = createBrook();
+    const admin = brook.admin();
+    const topic = uniqueName('skewed');
+    await admin.createTopic({ topic, partitions: 1, retention: { maxAgeMs: 60_000 } });
+    const behind = Date.now() - 120_000;
+    await brook.producer().send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ value: i, timestamp: behind + i })) });
+    expect(await admin.enforceRetention()).toEqual([{ topic, removed: 0 }]);
+    const { messages } = await admin.readMessages({ topic, partition: 0 });
+    expect(messages.map((m) => m.timestamp)).toEqual(Array.from({ length: 10 }, (_, i) => behind + i));
   });
 
   it('trims whole expired logs in bounded passes', async () => {
@@ -120,8 +125,8 @@ describe('topics', () => {
     const admin = brook.admin();
     const topic = uniqueName('all-old');
     await admin.createTopic({ topic, partitions: 1, retention: { maxAgeMs: 1_000 } });
-    const old = Date.now() - 10_000;
-    await brook.producer().send({ topic, messages: Array.from({ length: 12_345 }, (_, i) => ({ value: i, timestamp: old })) });
+    const [first] = await brook.producer().send({ topic, messages: Array.from({ length: 12_345 }, (_, i) => ({ value: i })) });
+    await waitForRedisTime(first.timestamp + 2_000);
     expect(await admin.enforceRetention()).toEqual([{ topic, removed: 12_345 }]);
     const [partition] = (await admin.describeTopic(topic)).partitions;
     expect([partition.lowOffset, partition.highOffset]).toEqual([12_345, 12_345]);

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NotEnoughReplicasError, type Brook, type BrookOptions } from '@brook/broker';
-import { createBrook, uniqueName, waitFor } from '../support/brook.js';
+import { createBrook, uniqueName, waitFor, waitForRedisTime } from '../support/brook.js';
 import { ClusterSetup } from '../support/cluster.js';
 import { addressOf, ask } from '../support/redis-admin.js';
 import { SentinelSetup } from '../support/sentinel.js';
@@ -157,13 +157,14 @@ describe('Redis Cluster', () => {
     const brook = brookOnCluster();
     const admin = brook.admin();
     const topic = uniqueName('lifecycle');
-    expect(await admin.createTopic({ topic, partitions: 3, retention: { maxAgeMs: 60_000 } })).toBe(true);
-    expect(await admin.createTopic({ topic, partitions: 3, retention: { maxAgeMs: 60_000 } })).toBe(false);
+    expect(await admin.createTopic({ topic, partitions: 3, retention: { maxAgeMs: 1_000 } })).toBe(true);
+    expect(await admin.createTopic({ topic, partitions: 3, retention: { maxAgeMs: 1_000 } })).toBe(false);
     await admin.addPartitions(topic, 12);
     expect(await admin.listTopics()).toEqual([{ topic, partitions: 12 }]);
 
-    const old = Date.now() - 120_000;
-    await brook.producer().send({ topic, messages: range(12).map((partition) => ({ value: 'old', partition, timestamp: old })) });
+    const old = await brook.producer().send({ topic, messages: range(12).map((partition) => ({ value: 'old', partition })) });
+    // Retention goes by the Redis clock of each partition's primary: wait until every one passed it.
+    for (const primary of cluster.primaries) await waitForRedisTime(Math.max(...old.map((m) => m.timestamp)) + 1_000, primary.url);
     await brook.producer().send({ topic, messages: range(12).map((partition) => ({ value: 'new', partition })) });
     expect(await admin.enforceRetention()).toEqual([{ topic, removed: 12 }]);
     const { partitions } = await admin.describeTopic(topic);

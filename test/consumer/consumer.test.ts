@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, InvalidNameError, UnknownTopicError } from '@brook/broker';
-import { createBrook, rawRedis, uniqueName, waitFor } from '../support/brook.js';
+import { createBrook, rawRedis, uniqueName, waitFor, waitForRedisTime } from '../support/brook.js';
 import { byPartition, FAST, startConsumer, topicWithMessages } from './helpers.js';
 
 describe('consumer', () => {
@@ -267,16 +267,17 @@ describe('consumer', () => {
   it('skips and counts messages that retention removed before the group read them', async () => {
     const brook = createBrook();
     const topic = uniqueName('trimmed');
-    await brook.admin().createTopic({ topic, partitions: 1, retention: { maxAgeMs: 60_000 } });
+    await brook.admin().createTopic({ topic, partitions: 1, retention: { maxAgeMs: 1_000 } });
     const idle = await startConsumer(brook, topic, { group: 'slow' });
     await idle.consumer.stop();
-    const old = Date.now() - 120_000;
-    await brook.producer().send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ value: { seq: i }, timestamp: i < 4 ? old : Date.now() })) });
-    await brook.admin().enforceRetention();
+    const [old] = await brook.producer().send({ topic, messages: Array.from({ length: 4 }, (_, i) => ({ value: { seq: i } })) });
+    await waitForRedisTime(old.timestamp + 1_000);
+    await brook.producer().send({ topic, messages: Array.from({ length: 6 }, (_, i) => ({ value: { seq: i + 4 } })) });
+    expect(await brook.admin().enforceRetention()).toEqual([{ topic, removed: 4 }]);
 
     const skipped: number[][] = [];
     const { consumer, seen } = await startConsumer(brook, topic, { group: 'slow' });
-    consumer.on('skipped', ({ offsets }) => skipped.push(offsets));
+    consumer.on('skipped', ({ from, to }) => skipped.push(Array.from({ length: to - from + 1 }, (_, i) => from + i)));
     await waitFor(() => seen.length === 6);
     expect(seen.map((s) => s.offset)).toEqual([4, 5, 6, 7, 8, 9]);
     await waitFor(() => skipped.length > 0);

@@ -63,20 +63,23 @@ describe('Redis restarts', () => {
     await server.stop();
   });
 
-  it('reconnects with backoff, reports the errors through events and resumes without losing or skipping', async () => {
+  it('reconnects with backoff, reports the errors through events and resumes without losing, skipping or repeating an acknowledged message', async () => {
     const brook = createBrook({ redis: server.url, connection: { retries: 1_000, initialBackoffMs: 20, maxBackoffMs: 100 } });
     const { topic, more } = await topicWithMessages(brook, { partitions: 2, count: 20 });
     const errors: BrokerError[] = [];
     const { consumer, seen } = await startConsumer(brook, topic, { sessionTimeoutMs: 3_000, heartbeatIntervalMs: 100 });
     consumer.on('request.error', ({ error }) => errors.push(error));
     await waitFor(() => seen.length === 20);
+    // Acknowledgements in flight when the connection drops are in doubt and dropped (their messages
+    // come again); with every one written before the crash, nothing may repeat.
+    await waitFor(async () => (await brook.admin().describeGroup({ group: 'billing', topic })).partitions.every((p) => p.lag === 0));
 
     await server.kill();
     await waitFor(() => errors.length > 0, { message: 'an error event while Redis is down' });
     await server.restart();
     await more(20);
     await waitFor(() => new Set(seen.map((s) => `${s.partition}:${s.offset}`)).size === 40, { message: 'all 40 messages after the restart' });
-    expect(errors.every((error) => error.code === 'CONNECTION')).toBe(true);
+    expect(errors.filter((error) => error.code !== 'CONNECTION').map((e) => e.message)).toEqual([]);
     const counts = new Map<string, number>();
     for (const s of seen) counts.set(`${s.partition}:${s.offset}`, (counts.get(`${s.partition}:${s.offset}`) ?? 0) + 1);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);

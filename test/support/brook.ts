@@ -88,3 +88,14 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** Milliseconds on the clock of the Redis at `url`: the clock Brook's retention, leases and retries use. */
+export async function redisTimeMs(url: string = inject('redisUrl')): Promise<number> {
+  const [seconds, micros] = await rawRedis(url).time();
+  return Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+}
+
+/** Waits until the Redis clock at `url` has reached `ms`. */
+export async function waitForRedisTime(ms: number, url: string = inject('redisUrl')): Promise<void> {
+  await waitFor(async () => (await redisTimeMs(url)) >= ms, { timeoutMs: Math.max(10_000, ms - Date.now() + 10_000), intervalMs: 20, message: `the Redis clock to reach ${ms}` });
+}

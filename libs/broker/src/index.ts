@@ -25,17 +25,19 @@ export type { AuditEntry } from './dead-letters/audit-log.js';
 export { ControllerLease, type ControllerLeaseEvents, type LeaseHolder, type RevokeReason } from './controller/controller-lease.js';
 export type { ControllerLeaseOptions } from './controller/controller-lease.options.js';
 
-export { Producer, type ProducerBatch } from './producer/producer.js';
-export type { ProducerOptions } from './producer/producer.options.js';
+export { Producer, type ProducerBatch, type ProducerEvents } from './producer/producer.js';
+export type { ProducerOptions, TimestampWindow } from './producer/producer.options.js';
 export { murmur2, partitionForKey } from './producer/murmur2.js';
 
 export { Consumer, type RunOptions } from './consumer/consumer.js';
 export type { ConsumerOptions, SubscribeOptions } from './consumer/consumer.options.js';
 export type { ConsumerEvents } from './consumer/consumer.events.js';
 export type { EachMessageHandler, EachMessagePayload } from './consumer/message-payload.js';
-export type { DeadLetterEvent, DeadLetterReason, LossReason, RetryEvent } from './consumer/partition-worker.js';
-export type { DeadLetterOptions, RetryOptions } from './consumer/retry.options.js';
-export type { BackoffPolicy } from './consumer/backoff.js';
+export type { DeadLetterEvent, LossReason, RetryEvent } from './consumer/partition-worker.js';
+export type { OffsetRange } from './consumer/gaps.js';
+export type { DeadLetterReason } from './dead-letters/dead-letter-record.js';
+export type { DeadLetterOptions, RetryOptions } from './retry/retry.options.js';
+export type { BackoffPolicy } from './retry/backoff.js';
 export type { TopicPartition, TopicPartitions } from './consumer/topic-partition.js';
 
 export { jsonCodec, type Codec } from './codec/codec.js';
@@ -46,16 +48,22 @@ export {
   BrokerConnectionError,
   BrokerError,
   ClosedError,
+  DataLossError,
   FencedError,
   GroupActiveError,
   HandlerTimeoutError,
   InvalidArgumentError,
   InvalidNameError,
+  InvalidTimestampError,
   MessageTooLargeError,
   MessageValidationError,
   NonRetriableError,
   NotEnoughReplicasError,
+  OutOfOrderSequenceError,
   PartitionOutOfRangeError,
+  ProducerFencedError,
+  ProducerQueueFullError,
+  RequestTimeoutError,
   TopicConflictError,
   UnknownGroupError,
   UnknownTopicError,

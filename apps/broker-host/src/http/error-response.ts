@@ -28,6 +28,12 @@ export const STATUS_BY_CODE: Record<BrokerErrorCode, number> = {
   FENCED: HttpStatus.INTERNAL_SERVER_ERROR,
   NON_RETRIABLE: HttpStatus.INTERNAL_SERVER_ERROR,
   HANDLER_TIMEOUT: HttpStatus.INTERNAL_SERVER_ERROR,
+  TIMEOUT: HttpStatus.GATEWAY_TIMEOUT,
+  PRODUCER_FENCED: HttpStatus.CONFLICT,
+  INVALID_TIMESTAMP: HttpStatus.BAD_REQUEST,
+  QUEUE_FULL: HttpStatus.SERVICE_UNAVAILABLE,
+  OUT_OF_ORDER_SEQUENCE: HttpStatus.INTERNAL_SERVER_ERROR,
+  DATA_LOSS: HttpStatus.INTERNAL_SERVER_ERROR,
   INTERNAL: HttpStatus.INTERNAL_SERVER_ERROR,
 };
 
@@ -43,6 +49,7 @@ const STATUS_TEXT: Record<number, string> = {
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 /** Express's body parser reports its failures as errors with a status and a type. */

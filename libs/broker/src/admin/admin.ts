@@ -42,9 +42,9 @@ export class Admin {
     return this.topics.deleteTopic(topic);
   }
 
-  /** Trims messages older than each topic's `retention.maxAgeMs`. */
-  enforceRetention(now?: number): Promise<RetentionResult[]> {
-    return this.topics.enforceRetention(now);
+  /** Trims messages appended longer ago than each topic's `retention.maxAgeMs` (Redis clock). */
+  enforceRetention(): Promise<RetentionResult[]> {
+    return this.topics.enforceRetention();
   }
 
   /** Up to `limit` (≤ 1,000) messages of a partition from `offset` on, without touching any group's position. */

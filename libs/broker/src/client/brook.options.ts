@@ -10,7 +10,7 @@ export interface BrookOptions {
   clientId?: string;
   /** Prefix of every Redis key Brook writes; several Brook deployments can share one Redis. @defaultValue `'brook'` */
   prefix?: string;
-  /** Reconnect behaviour. @defaultValue `{ retries: 5, initialBackoffMs: 100, maxBackoffMs: 2_000, connectTimeoutMs: 5_000 }` */
+  /** Reconnect behaviour and request timeouts. @defaultValue `{ retries: 5, initialBackoffMs: 100, maxBackoffMs: 2_000, connectTimeoutMs: 5_000, commandTimeoutMs: 10_000 }` */
   connection?: Partial<ConnectionSettings>;
   /** How long producers trust cached topic metadata before reading it again. @defaultValue `30_000` */
   metadataMaxAgeMs?: number;
@@ -31,7 +31,7 @@ export interface ResolvedBrookOptions {
 export const DEFAULT_BROOK_OPTIONS = {
   clientId: 'brook',
   prefix: 'brook',
-  connection: { retries: 5, initialBackoffMs: 100, maxBackoffMs: 2_000, connectTimeoutMs: 5_000 },
+  connection: { retries: 5, initialBackoffMs: 100, maxBackoffMs: 2_000, connectTimeoutMs: 5_000, commandTimeoutMs: 10_000 },
   metadataMaxAgeMs: 30_000,
 } satisfies Omit<ResolvedBrookOptions, 'redis' | 'logger'>;
 
@@ -61,6 +61,7 @@ export function resolveBrookOptions(options: BrookOptions): ResolvedBrookOptions
   assertInteger('connection.initialBackoffMs', connection.initialBackoffMs, 1, 600_000);
   assertInteger('connection.maxBackoffMs', connection.maxBackoffMs, connection.initialBackoffMs, 600_000);
   assertInteger('connection.connectTimeoutMs', connection.connectTimeoutMs, 1, 600_000);
+  assertInteger('connection.commandTimeoutMs', connection.commandTimeoutMs, 10, 600_000);
   const metadataMaxAgeMs = options.metadataMaxAgeMs ?? DEFAULT_BROOK_OPTIONS.metadataMaxAgeMs;
   assertInteger('metadataMaxAgeMs', metadataMaxAgeMs, 0);
   return Object.freeze({

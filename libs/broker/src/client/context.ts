@@ -7,7 +7,9 @@ import {
   type ConnectionRole,
 } from '../redis/connection.js';
 import { KeySpace } from '../redis/keys.js';
-import type { RedisClient } from '../redis/scripts.js';
+import { withTimeout } from '../redis/request-timeout.js';
+import type { ScriptSpec } from '../redis/script-table.js';
+import { sendScript, type RedisClient } from '../redis/scripts.js';
 import type { ResolvedBrookOptions } from './brook.options.js';
 
 /**
@@ -85,6 +87,24 @@ export class BrookContext {
       });
     }
     return this.supported;
+  }
+
+  /**
+   * Runs one of Brook's scripts (see `SCRIPTS`) on the command connection, or on `client`, and
+   * resolves with its parsed reply. Fails with a `BrokerError` naming the operation; with
+   * `RequestTimeoutError` when Redis has not answered after `timeoutMs` (default
+   * `connection.commandTimeoutMs`).
+   */
+  async call<Input, Reply>(spec: ScriptSpec<Input, Reply>, input: Input, options: { client?: RedisClient; timeoutMs?: number } = {}): Promise<Reply> {
+    const operation = spec.describe(input);
+    const request = sendScript(options.client ?? this.client, spec.name, spec.keys(this.keys, input), spec.args(input), spec.buffers);
+    let reply: unknown;
+    try {
+      reply = await withTimeout(request, options.timeoutMs ?? this.options.connection.commandTimeoutMs, operation);
+    } catch (error) {
+      throw this.translate(error, operation);
+    }
+    return spec.parse(reply);
   }
 
   /** Runs Redis work, translating ioredis failures into Brook errors that name `operation`. */

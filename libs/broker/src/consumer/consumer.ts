@@ -3,21 +3,27 @@ import { randomUUID } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { assertInteger } from '../client/brook.options.js';
 import type { BrookContext } from '../client/context.js';
-import type { Codec } from '../codec/codec.js';
 import { InvalidArgumentError, UnknownTopicError } from '../errors/errors.js';
 import { assertValidName } from '../names/names.js';
-import { runScript, type RedisClient } from '../redis/scripts.js';
+import { ConnectionWatch } from '../redis/connection-watch.js';
+import { SCRIPTS } from '../redis/script-table.js';
+import type { RedisClient } from '../redis/scripts.js';
+import { nodeServing } from '../redis/topology.js';
+import { mergeRetryOptions, resolveRetryPolicy, type DeadLetterOptions, type RetryOptions } from '../retry/retry.options.js';
 import type { TopicRegistry } from '../topics/topic-registry.js';
 import type { ConsumerEvents } from './consumer.events.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions, type SubscribeOptions } from './consumer.options.js';
-import { Fetcher } from './fetcher.js';
-import { GroupMembership } from './membership.js';
-import { acquireLease, releaseLease, renewLeases } from './partition-leases.js';
+import { BlockingFetcher } from './fetcher.js';
+import { GroupHeartbeat, type SubscribedTopic } from './group-heartbeat.js';
+import { HandlerRunner } from './handler-runner.js';
+import { LeaseRenewer } from './lease-renewer.js';
 import type { EachMessageHandler } from './message-payload.js';
-import { PartitionWorker, type LossReason, type TopicSettings, type WorkerHost } from './partition-worker.js';
-import { mergeRetryOptions, resolveRetryPolicy, type DeadLetterOptions, type RetryOptions } from './retry.options.js';
+import { Ownership } from './ownership.js';
+import { PartitionWorker, type WorkerEvents } from './partition-worker.js';
+import { PollingFetcher } from './polling-fetcher.js';
+import { RebalanceNotes } from './rebalance-notes.js';
 import { Semaphore } from './semaphore.js';
-import { groupByTopic, parsePartitionKey, partitionKey, type TopicPartition, type TopicPartitions } from './topic-partition.js';
+import { groupByTopic, parsePartitionKey, partitionKey, type TopicPartitions } from './topic-partition.js';
 
 /** What `run` takes. */
 export interface RunOptions {
@@ -38,15 +44,20 @@ type Status = 'idle' | 'running' | 'stopping' | 'stopped';
 /** One subscribed topic and its own settings. */
 type Subscription = Omit<SubscribeOptions, 'topic' | 'topics'> & { fromBeginning: boolean };
 
-interface Releasing {
-  worker: PartitionWorker;
-  done: Promise<void>;
+/** The parts of a running consumer. */
+interface Session {
+  ownership: Ownership;
+  heartbeat: GroupHeartbeat;
+  renewer: LeaseRenewer;
+  fetcher: BlockingFetcher | PollingFetcher;
+  fetchConnection: RedisClient | undefined;
+  watch: ConnectionWatch;
 }
 
 /**
  * A member of a consumer group. Members heartbeat into the group; the group's partitions are
- * spread over the live members, each partition owned by exactly one of them under a lease that
- * fences every acknowledgement.
+ * spread over the live members, each partition owned by exactly one of them under a lease whose
+ * fencing token every read and state change must present.
  *
  * ```ts
  * const consumer = brook.consumer({ group: 'billing' });
@@ -57,38 +68,18 @@ interface Releasing {
 export class Consumer extends EventEmitter<ConsumerEvents> {
   readonly options: ResolvedConsumerOptions;
   readonly group: string;
-  /** Unique per consumer instance; also its Redis consumer name. */
+  /** Unique per consumer instance; the first part of its fencing tokens. */
   readonly memberId: string;
   private status: Status = 'idle';
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly membership: GroupMembership;
-  private fetcher: Fetcher | undefined;
-  private blocking: RedisClient | undefined;
-  private host: WorkerHost | undefined;
-  private readonly workers = new Map<string, PartitionWorker>();
-  private readonly releasing = new Map<string, Releasing>();
-  private readonly acquiring = new Map<string, NodeJS.Timeout | null>();
-  private assigned = new Set<string>();
+  private session: Session | undefined;
   private origins = new Map<string, number>();
   private generation = -1;
   private readonly pausedKeys = new Set<string>();
   private readonly pausedTopics = new Set<string>();
   private readonly pendingSeeks = new Map<string, number>();
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private beating: Promise<void> | undefined;
+  private readonly notes = new RebalanceNotes((change) => this.emit('rebalance', change));
   private stopping: Promise<void> | undefined;
-  private changes = { assigned: [] as TopicPartition[], revoked: [] as TopicPartition[], scheduled: false };
-  private connectionDown = false;
-  private readonly onConnectionError = (error: Error) => {
-    // Commands wait in the client's queue while it reconnects; say so at once rather than when one gives up.
-    if (this.connectionDown || !this.isRunning) return;
-    this.connectionDown = true;
-    this.reportError('reach Redis', error);
-  };
-  private readonly onConnectionReady = () => {
-    this.connectionDown = false;
-    this.resyncPartitions();
-  };
 
   constructor(
     private readonly ctx: BrookContext,
@@ -99,7 +90,6 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     this.options = resolveConsumerOptions(options);
     this.group = this.options.group;
     this.memberId = `${ctx.options.clientId}-${randomUUID()}`;
-    this.membership = new GroupMembership(ctx, this.group, this.memberId, this.options.sessionTimeoutMs);
     ctx.track(this);
   }
 
@@ -134,32 +124,22 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     if (this.subscriptions.size === 0) throw new InvalidArgumentError('Subscribe to at least one topic before run().');
     const concurrency = options.partitionsConsumedConcurrently ?? 1;
     assertInteger('partitionsConsumedConcurrently', concurrency, 1, 10_000);
-    const handlerName = options.handlerName ?? (options.eachMessage.name || 'eachMessage');
-    assertHandlerName(handlerName);
-    const settings = new Map(
-      [...this.subscriptions].map(([topic, sub]) => [
-        topic,
-        {
-          policy: resolveRetryPolicy(mergeRetryOptions(options.retry, sub.retry), { ...options.deadLetter, ...sub.deadLetter }),
-          handlerName: sub.handlerName ?? handlerName,
-        },
-      ]),
+    const defaultHandlerName = options.handlerName ?? (options.eachMessage.name || 'eachMessage');
+    assertHandlerName(defaultHandlerName);
+    const perTopic = new Map(
+      [...this.subscriptions].map(([topic, sub]) => {
+        const policy = resolveRetryPolicy(mergeRetryOptions(options.retry, sub.retry), { ...options.deadLetter, ...sub.deadLetter });
+        const runner = new HandlerRunner(options.eachMessage, this.options.codec, policy);
+        return [topic, { policy, runner, handlerName: sub.handlerName ?? defaultHandlerName }] as const;
+      }),
     );
     this.ctx.assertOpen('consumer');
     this.status = 'running';
-
     await this.ctx.ready();
-    await this.ctx.run(`register group '${this.group}'`, () =>
-      runScript(this.ctx.client, 'register-group', [this.ctx.keys.groups()], [this.group, ...this.subscriptions.keys()]),
-    );
-    this.blocking = this.ctx.client instanceof Cluster ? undefined : this.ctx.connect({ name: `${this.ctx.options.clientId}:fetch` });
-    this.fetcher = new Fetcher(this.ctx, this.fetcherHost(), this.blocking);
-    this.host = this.workerHost(options.eachMessage, settings, new Semaphore(concurrency));
-    this.ctx.client.on('error', this.onConnectionError);
-    this.ctx.client.on('ready', this.onConnectionReady);
-    this.fetcher.start();
+    await this.ctx.call(SCRIPTS.registerGroup, { group: this.group, topics: [...this.subscriptions.keys()] });
+    this.session = this.startSession(new Semaphore(concurrency), perTopic);
     try {
-      await this.heartbeatNow();
+      await this.session.heartbeat.start();
     } catch (error) {
       await this.stop();
       throw this.ctx.translate(error, `join group '${this.group}'`);
@@ -179,7 +159,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** Paused partitions, and topics paused as a whole (with every partition this member owns). */
   paused(): TopicPartitions[] {
     const keys = new Set(this.pausedKeys);
-    for (const key of this.workers.keys()) if (this.pausedTopics.has(parsePartitionKey(key).topic)) keys.add(key);
+    for (const worker of this.session?.ownership.workers() ?? []) {
+      if (this.pausedTopics.has(worker.topic)) keys.add(partitionKey(worker.topic, worker.partition));
+    }
     return groupByTopic([...keys].map(parsePartitionKey));
   }
 
@@ -192,13 +174,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     assertInteger('partition', partition, 0);
     assertInteger('offset', offset, 0);
     if (!this.subscriptions.has(topic)) throw new InvalidArgumentError(`seek: this consumer is not subscribed to '${topic}'.`);
-    const key = partitionKey(topic, partition);
-    const worker = this.workers.get(key);
-    if (worker === undefined) {
-      this.pendingSeeks.set(key, offset);
-      return;
-    }
-    await worker.seek(offset);
+    if (this.session === undefined) this.pendingSeeks.set(partitionKey(topic, partition), offset);
+    else await this.session.ownership.seek({ topic, partition }, offset);
   }
 
   /**
@@ -206,7 +183,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
    * partitions and leaves the group, so other members take over at once. Idempotent.
    */
   stop(): Promise<void> {
-    if (this.stopping === undefined) this.stopping = this.shutdown();
+    this.stopping ??= this.shutdown();
     return this.stopping;
   }
 
@@ -215,30 +192,128 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return this.stop();
   }
 
-  private async shutdown(): Promise<void> {
-    const wasRunning = this.status === 'running';
-    this.status = 'stopping';
-    clearTimeout(this.heartbeatTimer);
-    for (const timer of this.acquiring.values()) if (timer) clearTimeout(timer);
-    this.acquiring.clear();
-    if (wasRunning) {
-      await this.beating?.catch(() => undefined);
-      await this.fetcher?.stop();
-      for (const key of [...this.workers.keys()]) this.revoke(key);
-      await Promise.all([...this.releasing.values()].map(({ done }) => done));
-      await this.membership.leave().catch((error: unknown) => this.reportError(`leave group '${this.group}'`, error));
-      if (this.blocking) await this.ctx.disconnect(this.blocking);
+  private startSession(slots: Semaphore, perTopic: Map<string, { policy: ReturnType<typeof resolveRetryPolicy>; runner: HandlerRunner; handlerName: string }>): Session {
+    const { ctx, group, memberId, options } = this;
+    const reportError = (operation: string, error: unknown) => this.reportError(operation, error);
+    const fetchConnection = ctx.client instanceof Cluster ? undefined : ctx.connect({ name: `${ctx.options.clientId}:fetch` });
+    const fetcher =
+      fetchConnection === undefined
+        ? new PollingFetcher(ctx, { group, pollIntervalMs: options.pollIntervalMs, reportError })
+        : new BlockingFetcher(ctx, fetchConnection, { group, memberId, maxWaitTimeMs: options.maxWaitTimeMs, maxBytes: options.maxBytes, reportError });
+    const events: Omit<WorkerEvents, 'skipped'> = {
+      retry: (event) => this.emit('retry', event),
+      deadLetter: (event) => this.emit('dead-letter', event),
+      lost: (worker, reason) => this.session?.ownership.workerLost(worker, reason),
+      readUpTo: (worker, logEnd) => this.session?.ownership.noteReadUpTo(worker, logEnd),
+      reportError,
+      crash: (error) => this.crash(error),
+    };
+    const ownership = new Ownership(ctx, {
+      group,
+      memberId,
+      leaseMs: options.sessionTimeoutMs,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      startIdFor: ({ topic, partition }) => {
+        const origin = this.origins.get(topic);
+        // Partitions added after the group first subscribed hold only messages newer than its start.
+        if (origin !== undefined && partition >= origin) return '0';
+        return this.subscriptions.get(topic)?.fromBeginning ? '0' : '$';
+      },
+      createWorker: (store, lease, lastDeliveredSeq) => {
+        const { topic, partition } = store.ref;
+        const settings = perTopic.get(topic)!;
+        return new PartitionWorker(
+          {
+            store,
+            lease,
+            ...settings,
+            slots,
+            fetcher,
+            maxBatchSize: options.maxBatchSize,
+            maxBytesPerPartition: options.maxBytesPerPartition,
+            controls: {
+              heartbeat: () => Promise.all([session.heartbeat.beatNow(), session.renewer.renewNow()]).then(() => undefined),
+              pause: () => {
+                this.pause([{ topic, partitions: [partition] }]);
+                return () => this.resume([{ topic, partitions: [partition] }]);
+              },
+            },
+            events: { ...events, skipped: (range) => this.emit('skipped', { topic, partition, reason: 'retention', ...range }) },
+          },
+          lastDeliveredSeq,
+          this.isPaused(partitionKey(topic, partition)),
+        );
+      },
+      pendingSeeks: this.pendingSeeks,
+      fetcher,
+      onAssigned: (tp) => this.notes.add('assigned', tp),
+      onRevoked: (tp) => this.notes.add('revoked', tp),
+      onLost: (tp, reason) => this.emit('partition.lost', { ...tp, reason }),
+      reportError,
+    });
+    const heartbeat = new GroupHeartbeat(ctx, {
+      group,
+      memberId,
+      sessionTimeoutMs: options.sessionTimeoutMs,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      topics: () => this.subscribedTopics(),
+      onAssignment: (reply) => {
+        this.origins = reply.origins;
+        if (reply.generation !== this.generation) {
+          this.generation = reply.generation;
+          this.emit('group.join', { group, memberId, generation: reply.generation, members: reply.members, assigned: groupByTopic(reply.owned.map(parsePartitionKey)) });
+        }
+        ownership.assign(reply.owned);
+      },
+      reportError,
+    });
+    const renewer = new LeaseRenewer(ctx, group, options.sessionTimeoutMs, options.heartbeatIntervalMs, () => ownership.held(), reportError);
+    // A dropped connection puts everything in flight on it in doubt: the workers of the partitions
+    // it served acknowledge nothing more and the partitions are taken again with new tokens.
+    const watch = new ConnectionWatch(ctx.client);
+    watch.on('lost', ({ node }) => {
+      ownership.resync((tp) => node === undefined || nodeServing(ctx.client, ctx.keys.log(tp.topic, tp.partition)) === node);
+    });
+    watch.on('restored', ({ node, serverChanged }) => {
+      if (serverChanged) ctx.logger.warn(`Redis${node === undefined ? '' : ` ${node}`} is another server process now (a restart or a failover); the consumer of group '${group}' takes its partitions again`);
+    });
+    const session: Session = { ownership, heartbeat, renewer, fetcher, fetchConnection, watch };
+    fetcher.start();
+    renewer.start();
+    return session;
+  }
+
+  private async subscribedTopics(): Promise<SubscribedTopic[]> {
+    const topics: SubscribedTopic[] = [];
+    for (const topic of this.subscriptions.keys()) {
+      const config = await this.registry.get(topic);
+      if (config !== undefined) topics.push({ topic, partitions: config.partitions, createdAt: config.createdAt });
     }
-    this.ctx.client.off('error', this.onConnectionError);
-    this.ctx.client.off('ready', this.onConnectionReady);
+    return topics;
+  }
+
+  private async shutdown(): Promise<void> {
+    const session = this.session;
+    this.status = 'stopping';
+    if (session !== undefined) {
+      session.heartbeat.stop();
+      await session.fetcher.stop();
+      await session.ownership.releaseAll();
+      session.renewer.stop();
+      await session.heartbeat.leave().catch((error: unknown) => this.reportError(`leave group '${this.group}'`, error));
+      session.watch.close();
+      if (session.fetchConnection) await this.ctx.disconnect(session.fetchConnection);
+    }
     this.status = 'stopped';
     this.ctx.untrack(this);
-    this.flushRebalance();
+    this.notes.flush();
     this.emit('stop');
   }
 
-  private get isRunning(): boolean {
-    return this.status === 'running';
+  private crash(error: unknown): void {
+    this.ctx.logger.error(`Consumer of group '${this.group}' crashed`, { error: String(error) });
+    this.emit('crash', { error });
+    void this.stop();
   }
 
   private setPaused(topicPartitions: Array<{ topic: string; partitions?: number[] }>, paused: boolean): void {
@@ -260,223 +335,18 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         }
       }
     }
-    for (const [key, worker] of this.workers) worker.setPaused(this.isPaused(key));
+    for (const worker of this.session?.ownership.workers() ?? []) worker.setPaused(this.isPaused(partitionKey(worker.topic, worker.partition)));
   }
 
   private isPaused(key: string): boolean {
     return this.pausedKeys.has(key) || this.pausedTopics.has(parsePartitionKey(key).topic);
   }
 
-  /** Runs a heartbeat now, or joins the one in flight. */
-  private heartbeatNow(): Promise<void> {
-    if (this.beating === undefined) {
-      clearTimeout(this.heartbeatTimer);
-      this.beating = this.beat().finally(() => {
-        this.beating = undefined;
-      });
-    }
-    return this.beating;
-  }
-
-  private scheduleHeartbeat(delayMs: number): void {
-    if (!this.isRunning) return;
-    clearTimeout(this.heartbeatTimer);
-    this.heartbeatTimer = setTimeout(() => {
-      this.heartbeatNow().catch((error: unknown) => {
-        this.reportError(`heartbeat in group '${this.group}'`, error);
-        this.scheduleHeartbeat(this.options.heartbeatIntervalMs);
-      });
-    }, delayMs);
-  }
-
-  private async beat(): Promise<void> {
-    if (!this.isRunning) return;
-    const counts = new Map<string, number>();
-    for (const topic of this.subscriptions.keys()) {
-      const config = await this.registry.get(topic);
-      if (config !== undefined) counts.set(topic, config.partitions);
-    }
-    const result = await this.membership.heartbeat(counts);
-    this.origins = result.origins;
-
-    const held = [...this.workers.values(), ...[...this.releasing.values()].map(({ worker }) => worker)].filter((worker) => !worker.lost);
-    const sentAt = performance.now();
-    const renewed = await renewLeases(this.ctx, this.group, this.memberId, this.options.sessionTimeoutMs, held);
-    held.forEach((worker, i) => (renewed[i].renewed ? worker.leaseRenewed(sentAt, renewed[i].nextDueMs) : worker.lose('fenced')));
-    if (!this.isRunning) return;
-
-    this.assigned = new Set(result.assigned.map(({ topic, partition }) => partitionKey(topic, partition)));
-    if (result.generation !== this.generation) {
-      this.generation = result.generation;
-      this.emit('group.join', { group: this.group, memberId: this.memberId, generation: result.generation, members: result.members, assigned: groupByTopic(result.assigned) });
-    }
-    for (const key of [...this.workers.keys()]) if (!this.assigned.has(key)) this.revoke(key);
-    for (const key of this.assigned) this.acquire(key);
-
-    // Beat again right after another member's session ends, so its partitions move without delay.
-    const next = result.msUntilNextExpiry >= 0 ? Math.min(this.options.heartbeatIntervalMs, result.msUntilNextExpiry + 5) : this.options.heartbeatIntervalMs;
-    this.scheduleHeartbeat(Math.max(next, 5));
-  }
-
-  private acquire(key: string): void {
-    if (this.workers.has(key) || this.releasing.has(key) || this.acquiring.has(key) || !this.isRunning) return;
-    this.acquiring.set(key, null);
-    void this.tryAcquire(key);
-  }
-
-  private async tryAcquire(key: string): Promise<void> {
-    const retry = (delayMs: number) => this.acquiring.set(key, setTimeout(() => void this.tryAcquire(key), delayMs));
-    if (!this.isRunning || !this.assigned.has(key)) {
-      this.acquiring.delete(key);
-      return;
-    }
-    const tp = parsePartitionKey(key);
-    const origin = this.origins.get(tp.topic);
-    // Partitions added after the group first subscribed hold only messages newer than its start.
-    const startId = origin !== undefined && tp.partition >= origin ? '0' : this.subscriptions.get(tp.topic)?.fromBeginning ? '0' : '$';
-    const sentAt = performance.now();
-    let result;
-    try {
-      result = await acquireLease(this.ctx, this.group, this.memberId, this.options.sessionTimeoutMs, tp, startId);
-    } catch (error) {
-      this.reportError(`acquire partition ${tp.partition} of '${tp.topic}'`, error);
-      retry(this.options.heartbeatIntervalMs);
-      return;
-    }
-    if (result.status === 'held') {
-      // The previous owner is draining or its lease is about to expire.
-      retry(Math.min(Math.max(result.msUntilExpiry + 2, 10), 100));
-      return;
-    }
-    if (result.status === 'gone') {
-      retry(this.options.heartbeatIntervalMs * 5);
-      return;
-    }
-    this.acquiring.delete(key);
-    if (!this.isRunning || !this.assigned.has(key)) {
-      await releaseLease(this.ctx, this.group, this.memberId, tp).catch((error: unknown) => this.reportError('release a partition', error));
-      return;
-    }
-    let lastReadSeq = result.lastDeliveredSeq;
-    const seek = this.pendingSeeks.get(key);
-    if (seek !== undefined) {
-      this.pendingSeeks.delete(key);
-      try {
-        const moved = await runScript<number>(this.ctx.client, 'reset-offset', [this.ctx.keys.log(tp.topic, tp.partition), this.ctx.keys.lease(tp.topic, tp.partition, this.group)], [this.group, seek, this.memberId, '0']);
-        if (moved === 1) lastReadSeq = seek;
-      } catch (error) {
-        this.reportError(`seek partition ${tp.partition} of '${tp.topic}'`, error);
-      }
-    }
-    const worker = new PartitionWorker(this.host!, tp.topic, tp.partition, lastReadSeq, sentAt, this.isPaused(key));
-    this.workers.set(key, worker);
-    this.fetcher!.add(worker);
-    worker.start();
-    this.noteChange('assigned', tp);
-  }
-
-  /** Hands a partition back: drain, then release the lease; re-acquires it if it was assigned back meanwhile. */
-  private revoke(key: string): void {
-    const worker = this.workers.get(key);
-    if (worker === undefined) return;
-    this.workers.delete(key);
-    const done = (async () => {
-      await worker.drain();
-      this.fetcher?.remove(worker);
-      if (!worker.lost) {
-        await releaseLease(this.ctx, this.group, this.memberId, worker).catch((error: unknown) =>
-          this.reportError(`release partition ${worker.partition} of '${worker.topic}'`, error),
-        );
-        this.noteChange('revoked', worker);
-      }
-    })().finally(() => {
-      this.releasing.delete(key);
-      if (this.isRunning && this.assigned.has(key)) this.acquire(key);
-    });
-    this.releasing.set(key, { worker, done });
-  }
-
-  /**
-   * The command connection came back (every 'ready' after `run` is a reconnect). What was in flight
-   * is in doubt: an acknowledgement a demoted primary accepted after a failover is gone, leaving a
-   * message pending behind the worker's position. (A read whose reply was lost needs no help: the
-   * next fetch returns it again.) Handing each partition back and taking it again claims this
-   * member's own pending messages through the usual takeover, in offset order; only those are
-   * delivered again.
-   */
-  private resyncPartitions(): void {
-    if (!this.isRunning) return;
-    for (const key of [...this.workers.keys()]) this.revoke(key);
-  }
-
-  private onLost(worker: PartitionWorker, reason: LossReason): void {
-    const key = partitionKey(worker.topic, worker.partition);
-    if (this.workers.get(key) === worker) this.workers.delete(key);
-    this.fetcher?.remove(worker);
-    this.emit('partition.lost', { topic: worker.topic, partition: worker.partition, reason });
-    this.noteChange('revoked', worker);
-    if (this.isRunning && this.assigned.has(key)) this.acquire(key);
-  }
-
-  private noteChange(kind: 'assigned' | 'revoked', { topic, partition }: TopicPartition): void {
-    this.changes[kind].push({ topic, partition });
-    if (this.changes.scheduled) return;
-    this.changes.scheduled = true;
-    setImmediate(() => this.flushRebalance());
-  }
-
-  private flushRebalance(): void {
-    if (!this.changes.scheduled) return;
-    const { assigned, revoked } = this.changes;
-    this.changes = { assigned: [], revoked: [], scheduled: false };
-    if (assigned.length + revoked.length > 0) this.emit('rebalance', { assigned: groupByTopic(assigned), revoked: groupByTopic(revoked) });
-  }
-
   private reportError(operation: string, error: unknown): void {
     const translated = this.ctx.translate(error, operation);
-    this.ctx.logger.debug(`Consumer of group '${this.group}' could not ${operation}; retrying`, { error: translated.message });
+    if (translated.code === 'DATA_LOSS') this.ctx.logger.error(translated.message);
+    else this.ctx.logger.debug(`Consumer of group '${this.group}' could not ${operation}; retrying`, { error: translated.message });
     this.emit('request.error', { operation, error: translated });
-  }
-
-  private fetcherHost() {
-    return {
-      group: this.group,
-      memberId: this.memberId,
-      maxWaitTimeMs: this.options.maxWaitTimeMs,
-      pollIntervalMs: this.options.pollIntervalMs,
-      reportError: (operation: string, error: unknown) => this.reportError(operation, error),
-    };
-  }
-
-  private workerHost(handler: EachMessageHandler, settings: Map<string, TopicSettings>, slots: Semaphore): WorkerHost {
-    const consumer = this;
-    return {
-      ctx: this.ctx,
-      group: this.group,
-      memberId: this.memberId,
-      leaseMs: this.options.sessionTimeoutMs,
-      maxBatchSize: this.options.maxBatchSize,
-      codec: this.options.codec as Codec,
-      handler,
-      settingsFor: (topic) => settings.get(topic)!,
-      slots,
-      get fetcher() {
-        return consumer.fetcher!;
-      },
-      heartbeat: () => this.heartbeatNow(),
-      pause: (topic, partition) => this.pause([{ topic, partitions: [partition] }]),
-      resume: (topic, partition) => this.resume([{ topic, partitions: [partition] }]),
-      reportError: (operation, error) => this.reportError(operation, error),
-      onSkipped: (topic, partition, offsets) => this.emit('skipped', { topic, partition, offsets, reason: 'retention' }),
-      onRetry: (event) => this.emit('retry', event),
-      onDeadLetter: (event) => this.emit('dead-letter', event),
-      onLost: (worker, reason) => this.onLost(worker, reason),
-      onCrash: (error) => {
-        this.ctx.logger.error(`Consumer of group '${this.group}' crashed`, { error: String(error) });
-        this.emit('crash', { error });
-        void this.stop();
-      },
-    };
   }
 }
 

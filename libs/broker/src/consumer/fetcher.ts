@@ -1,57 +1,55 @@
-import { Cluster } from 'ioredis';
 import type { BrookContext } from '../client/context.js';
-import { runScriptBuffer, type RedisClient } from '../redis/scripts.js';
-import { sleep } from './backoff.js';
-import { unpackEntries } from './entry.js';
-import type { PartitionWorker } from './partition-worker.js';
-
-type FetchReply = [status: number, packed?: Buffer];
+import { backoffMs } from '../client/io-retry.js';
+import { sleep } from '../client/sleep.js';
+import { unpackEntries } from '../redis/packed-entries.js';
+import { withTimeout } from '../redis/request-timeout.js';
+import { SCRIPTS } from '../redis/script-table.js';
+import type { FetchReply } from '../redis/specs/transitions.js';
+import type { RedisClient } from '../redis/scripts.js';
+import type { FetchRequester, FetchTarget, FetchWant } from './fetch-target.js';
 
 /** What a read brought: `full` when some partition got all it asked for, so more is likely waiting. */
 type ReadOutcome = 'full' | 'some' | 'none';
 
-/** What the fetcher needs from its consumer. */
-export interface FetcherHost {
-  readonly group: string;
-  readonly memberId: string;
-  readonly maxWaitTimeMs: number;
-  readonly pollIntervalMs: number;
+/** Settings of a {@link BlockingFetcher}. */
+export interface BlockingFetcherSettings {
+  group: string;
+  memberId: string;
+  /** Longest a blocking read waits. */
+  maxWaitTimeMs: number;
+  /** Budget of one read over all partitions. */
+  maxBytes: number;
   reportError(operation: string, error: unknown): void;
 }
 
 /**
- * Reads new messages for every partition worker that has room, in one fenced script for all of them
- * on a single Redis (one script per partition on Cluster).
+ * Reads new messages for every partition that has room, in one fenced script for all of them, on a
+ * single Redis server (standalone or Sentinel).
  *
- * On a single Redis the read waits for messages: one blocking `XREAD` over all those partitions plus
- * a private wake-up stream (a worker that needs data while the read is blocked appends to that
- * stream, which also covers the moment before the read reached the server), with the fenced fetch
- * sent right behind it on the same connection. Redis holds the fetch until the `XREAD` returns and
- * then runs it at once, so a message that ends the wait arrives in the same round trip. Only after a
- * partition got a full batch does the next read skip the wait. On Cluster, where one read cannot
- * span slots, it polls with a delay that grows to `pollIntervalMs` while idle.
+ * The read waits for messages: one blocking `XREAD` over all those partitions plus a private
+ * wake-up stream (a partition that needs data while the read is blocked appends to that stream,
+ * which also covers the moment before the read reached the server), with the fenced fetch sent
+ * right behind it on the same connection. Redis holds the fetch until the `XREAD` returns and then
+ * runs it at once, so a message that ends the wait arrives in the same round trip. Only after a
+ * partition got a full batch does the next read skip the wait.
  */
-export class Fetcher {
-  private readonly workers = new Set<PartitionWorker>();
+export class BlockingFetcher implements FetchRequester {
+  private readonly targets = new Set<FetchTarget>();
   private running = false;
   private loop: Promise<void> | undefined;
   private idle: (() => void) | undefined;
   private dirty = false;
-  private blockedOn: Set<PartitionWorker> | undefined;
+  private blockedOn: Set<FetchTarget> | undefined;
   private wakeId = '0-0';
   private readonly wakeKey: string;
-  private readonly polling: boolean;
-  private pollDelayMs = 1;
-  private pollAbort: AbortController | undefined;
-  private errorDelayMs = 0;
+  private rotation = 0;
 
   constructor(
     private readonly ctx: BrookContext,
-    private readonly host: FetcherHost,
-    private readonly blocking: RedisClient | undefined,
+    private readonly connection: RedisClient,
+    private readonly settings: BlockingFetcherSettings,
   ) {
-    this.polling = blocking === undefined || ctx.client instanceof Cluster;
-    this.wakeKey = `${ctx.keys.prefix}:{__member:${host.memberId}}:wake`;
+    this.wakeKey = ctx.keys.memberWake(settings.memberId);
   }
 
   start(): void {
@@ -60,55 +58,51 @@ export class Fetcher {
     this.loop = this.run();
   }
 
-  add(worker: PartitionWorker): void {
-    this.workers.add(worker);
+  add(target: FetchTarget): void {
+    this.targets.add(target);
+    this.request(target);
   }
 
-  remove(worker: PartitionWorker): void {
-    this.workers.delete(worker);
-    // The fetch queued behind a blocked read still names the worker's partition: let it run now,
-    // while the lease is still this member's or already released, rather than once the partition
-    // may have come back to this member with a new worker that would never see what it read.
-    if (this.blockedOn?.has(worker)) this.wake();
+  remove(target: FetchTarget): void {
+    this.targets.delete(target);
+    // The fetch queued behind a blocked read still names the partition: let it run now, while the
+    // lease is still this token's or already gone, so what it reads lands with a token the next
+    // owner claims from.
+    if (this.blockedOn?.has(target)) this.wake();
   }
 
-  /**
-   * A worker has room for more messages. `moved`: its position changed (seek), so a blocking read
-   * waiting on its old position must be cut short too.
-   */
-  request(worker: PartitionWorker, moved = false): void {
+  request(target: FetchTarget, moved = false): void {
     this.dirty = true;
     if (this.idle) {
       this.idle();
       return;
     }
-    if (this.blockedOn && (moved || !this.blockedOn.has(worker))) this.wake();
-    this.pollAbort?.abort();
+    if (this.blockedOn && (moved || !this.blockedOn.has(target))) this.wake();
   }
 
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     this.idle?.();
-    this.pollAbort?.abort();
     if (this.blockedOn) this.wake();
     await this.loop;
-    if (!this.polling) await this.ctx.client.del(this.wakeKey).catch(() => undefined);
+    await this.ctx.client.del(this.wakeKey).catch(() => undefined);
   }
 
   private wake(): void {
     this.blockedOn = undefined;
     // The key expires if this process dies; a blocked XREAD on it is then simply idle.
     void Promise.all([this.ctx.client.xadd(this.wakeKey, 'MAXLEN', '1', '*', 'w', '1'), this.ctx.client.pexpire(this.wakeKey, 60_000)]).catch(
-      (error: unknown) => this.host.reportError('wake the fetcher', error),
+      (error: unknown) => this.settings.reportError('wake the fetcher', error),
     );
   }
 
   private async run(): Promise<void> {
     let outcome: ReadOutcome = 'none';
+    let failures = 0;
     while (this.running) {
       this.dirty = false;
-      const wanted = [...this.workers].filter((worker) => worker.wantedCount() > 0);
+      const wanted = this.wanted();
       if (wanted.length === 0) {
         await new Promise<void>((resolve) => {
           this.idle = resolve;
@@ -117,117 +111,97 @@ export class Fetcher {
         this.idle = undefined;
         continue;
       }
-      if (!this.polling && outcome !== 'full') {
-        try {
-          outcome = await this.blockAndFetch(wanted);
-        } catch (error) {
-          this.blockedOn = undefined;
-          outcome = 'none';
-          if (this.running) {
-            this.host.reportError('wait for messages', error);
-            await sleep(Math.min(this.host.maxWaitTimeMs, 1_000));
-          }
-        }
-        continue;
-      }
       try {
-        outcome = await this.fetch(wanted);
-        this.errorDelayMs = 0;
+        outcome = outcome === 'full' ? await this.fetch(wanted) : await this.blockAndFetch(wanted);
+        failures = 0;
       } catch (error) {
-        this.host.reportError('fetch messages', error);
-        this.errorDelayMs = Math.min(Math.max(this.errorDelayMs * 2, 50), 2_000);
         outcome = 'none';
-        await sleep(this.errorDelayMs);
-        continue;
-      }
-      if (!this.polling) continue;
-      if (outcome !== 'none') {
-        this.pollDelayMs = 1;
-        continue;
-      }
-      if (this.dirty || !this.running) continue;
-      if (!wanted.some((worker) => worker.wantedCount() > 0)) continue;
-      await this.poll();
-    }
-  }
-
-  /** One fenced read for all `wanted` partitions. */
-  private async fetch(wanted: PartitionWorker[]): Promise<ReadOutcome> {
-    const counts = wanted.map((worker) => worker.wantedCount());
-    wanted.forEach((worker) => worker.fetchStarted());
-    let replies: FetchReply[];
-    try {
-      if (this.ctx.client instanceof Cluster) {
-        replies = await Promise.all(
-          wanted.map((worker, i) =>
-            runScriptBuffer<FetchReply[]>(this.ctx.client, 'fetch', worker.fetchKeys, fetchArgs(this.host, [worker], [counts[i]])).then(([reply]) => reply),
-          ),
-        );
-      } else {
-        // The fetcher's own connection is idle whenever it is not blocked: the read does not queue
-        // behind acknowledgements on the command connection.
-        const connection = this.blocking ?? this.ctx.client;
-        replies = await runScriptBuffer<FetchReply[]>(connection, 'fetch', wanted.flatMap((worker) => worker.fetchKeys), fetchArgs(this.host, wanted, counts));
-      }
-    } finally {
-      wanted.forEach((worker) => worker.fetchEnded());
-    }
-    return this.deliver(wanted, counts, replies);
-  }
-
-  /** Waits until one of the `waitOn` partitions has news, then reads them in the same round trip. */
-  private async blockAndFetch(waitOn: PartitionWorker[]): Promise<ReadOutcome> {
-    const blocking = this.blocking!;
-    const keys = [...waitOn.map((worker) => worker.logKey), this.wakeKey];
-    const ids = [...waitOn.map((worker) => worker.lastReadId), this.wakeId];
-    const counts = waitOn.map((worker) => worker.wantedCount());
-    this.blockedOn = new Set(waitOn);
-    waitOn.forEach((worker) => worker.fetchStarted());
-    let replies: FetchReply[];
-    try {
-      const woken = blocking.xread('COUNT', 1, 'BLOCK', this.host.maxWaitTimeMs, 'STREAMS', ...keys, ...ids).then((reply) => {
-        this.blockedOn = undefined;
-        for (const [key, entries] of (reply ?? []) as Array<[string, Array<[string, string[]]>]>) {
-          if (key === this.wakeKey && entries.length > 0) this.wakeId = entries[entries.length - 1][0];
+        if (this.running) {
+          this.settings.reportError('fetch messages', error);
+          await sleep(backoffMs({ initialBackoffMs: 20, maxBackoffMs: 1_000 }, ++failures));
         }
-      });
-      // Queued behind the blocking read on the same connection, so Redis runs it the moment the read returns.
-      const fetched = runScriptBuffer<FetchReply[]>(blocking, 'fetch', waitOn.flatMap((worker) => worker.fetchKeys), fetchArgs(this.host, waitOn, counts));
-      [, replies] = await Promise.all([woken, fetched]);
-    } finally {
-      this.blockedOn = undefined;
-      waitOn.forEach((worker) => worker.fetchEnded());
+      }
     }
-    return this.deliver(waitOn, counts, replies);
   }
 
-  /** Hands each worker what the fetch script read for it. */
-  private deliver(workers: PartitionWorker[], counts: number[], replies: FetchReply[]): ReadOutcome {
-    let outcome: ReadOutcome = 'none';
-    workers.forEach((worker, i) => {
-      const [status, packed] = replies[i];
-      if (status === 0) worker.lose('fenced');
-      else if (status === -1) worker.lose('gone');
-      else if (packed && packed.length > 0) {
-        const entries = unpackEntries(packed);
-        if (outcome !== 'full') outcome = entries.length >= counts[i] ? 'full' : 'some';
-        worker.deliver(entries);
+  /** The partitions that want messages now, starting at a rotating one so the byte budget is shared fairly. */
+  private wanted(): Array<[FetchTarget, FetchWant]> {
+    const all = [...this.targets];
+    const start = all.length === 0 ? 0 : this.rotation++ % all.length;
+    const wanted: Array<[FetchTarget, FetchWant]> = [];
+    for (let i = 0; i < all.length; i++) {
+      const target = all[(start + i) % all.length];
+      const want = target.wanted();
+      if (want !== undefined) wanted.push([target, want]);
+    }
+    return wanted;
+  }
+
+  private fetch(wanted: Array<[FetchTarget, FetchWant]>): Promise<ReadOutcome> {
+    wanted.forEach(([target]) => target.fetchStarted());
+    const request = this.ctx.call(SCRIPTS.fetch, this.fetchInput(wanted), { client: this.connection });
+    return this.deliver(wanted, request);
+  }
+
+  /** Waits until one of the partitions has news, then reads them in the same round trip. */
+  private async blockAndFetch(wanted: Array<[FetchTarget, FetchWant]>): Promise<ReadOutcome> {
+    const { maxWaitTimeMs } = this.settings;
+    const keys = [...wanted.map(([target]) => this.ctx.keys.log(target.topic, target.partition)), this.wakeKey];
+    const ids = [...wanted.map(([target]) => target.position), this.wakeId];
+    this.blockedOn = new Set(wanted.map(([target]) => target));
+    wanted.forEach(([target]) => target.fetchStarted());
+    const timeoutMs = maxWaitTimeMs + this.ctx.options.connection.commandTimeoutMs;
+    const woken = withTimeout(this.connection.xread('COUNT', 1, 'BLOCK', maxWaitTimeMs, 'STREAMS', ...keys, ...ids), timeoutMs, 'wait for messages').then((reply) => {
+      this.blockedOn = undefined;
+      for (const [key, entries] of (reply ?? []) as Array<[string, Array<[string, string[]]>]>) {
+        if (key === this.wakeKey && entries.length > 0) this.wakeId = entries[entries.length - 1][0];
       }
+    });
+    // Queued behind the blocking read on the same connection, so Redis runs it the moment the read returns.
+    const fetched = this.ctx.call(SCRIPTS.fetch, this.fetchInput(wanted), { client: this.connection, timeoutMs });
+    try {
+      await woken;
+    } catch (error) {
+      this.blockedOn = undefined;
+      void this.deliver(wanted, fetched).catch(() => undefined);
+      throw error;
+    }
+    return this.deliver(wanted, fetched);
+  }
+
+  private fetchInput(wanted: Array<[FetchTarget, FetchWant]>) {
+    return {
+      group: this.settings.group,
+      maxBytes: this.settings.maxBytes,
+      partitions: wanted.map(([target, want]) => ({
+        topic: target.topic,
+        partition: target.partition,
+        token: target.token,
+        count: want.count,
+        after: target.position,
+        maxBytes: want.maxBytes,
+        averageBytes: want.averageBytes,
+      })),
+    };
+  }
+
+  /** Hands each partition what the fetch read for it. */
+  private async deliver(wanted: Array<[FetchTarget, FetchWant]>, request: Promise<FetchReply[]>): Promise<ReadOutcome> {
+    let replies: FetchReply[];
+    try {
+      replies = await request;
+    } catch (error) {
+      for (const [target] of wanted) target.fetched(undefined);
+      throw error;
+    }
+    let outcome: ReadOutcome = 'none';
+    wanted.forEach(([target, want], i) => {
+      const reply = replies[i];
+      if (reply.status !== 'ok') return target.fetched(reply);
+      const entries = reply.packed.length > 0 ? unpackEntries(reply.packed) : [];
+      if (entries.length > 0 && outcome !== 'full') outcome = entries.length >= want.count || reply.packed.length >= want.maxBytes ? 'full' : 'some';
+      target.fetched({ status: 'ok', entries });
     });
     return outcome;
   }
-
-  private async poll(): Promise<void> {
-    this.pollAbort = new AbortController();
-    await sleep(this.pollDelayMs, this.pollAbort.signal);
-    this.pollAbort = undefined;
-    this.pollDelayMs = Math.min(this.pollDelayMs * 2, this.host.pollIntervalMs);
-  }
-}
-
-/** The fetch script's arguments: each partition's count and read position (see the script's header). */
-function fetchArgs(host: FetcherHost, workers: PartitionWorker[], counts: number[]): Array<string | number> {
-  const args: Array<string | number> = [host.group, host.memberId];
-  workers.forEach((worker, i) => args.push(counts[i], worker.lastReadId));
-  return args;
 }

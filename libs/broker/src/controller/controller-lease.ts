@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { BrookContext } from '../client/context.js';
 import { BrokerError, ClosedError } from '../errors/errors.js';
-import { runScript } from '../redis/scripts.js';
+import { SCRIPTS } from '../redis/script-table.js';
 import { resolveControllerLeaseOptions, type ControllerLeaseOptions, type ResolvedControllerLeaseOptions } from './controller-lease.options.js';
 
 /** Why a term ended. */
@@ -26,8 +26,6 @@ export interface LeaseHolder {
   holderId: string;
   epoch: number;
 }
-
-type AcquireReply = [held: 1, epoch: number, leaseMs: number] | [held: 0, epoch: number, remainingMs: number, holder: string];
 
 interface Term {
   epoch: number;
@@ -150,18 +148,16 @@ export class ControllerLease extends EventEmitter<ControllerLeaseEvents> {
     const operation = believed === 0 ? 'campaign for the controller lease' : 'renew the controller lease';
     try {
       await this.ctx.ready();
-      const reply = await this.ctx.run(operation, () =>
-        runScript<AcquireReply>(this.ctx.client, 'acquire-controller', [this.ctx.keys.controllerLease()], [this.holderId, believed, this.options.leaseMs]),
-      );
+      const reply = await this.ctx.call(SCRIPTS.acquireController, { holderId: this.holderId, epoch: believed, leaseMs: this.options.leaseMs });
       if (this.status === 'closed') {
-        if (reply[0] === 1) await this.release(reply[1]);
+        if (reply.held) await this.release(reply.epoch);
         return;
       }
-      if (reply[0] === 1) {
-        this.lastSeen = { holderId: this.holderId, epoch: reply[1] };
-        this.hold(reply[1], sentAt + this.options.leaseMs);
+      if (reply.held) {
+        this.lastSeen = { holderId: this.holderId, epoch: reply.epoch };
+        this.hold(reply.epoch, sentAt + this.options.leaseMs);
       } else {
-        const [, epoch, remainingMs, holder] = reply;
+        const { epoch, remainingMs, holder } = reply;
         this.lastSeen = { holderId: holder, epoch };
         if (this.term !== undefined) this.lose('taken');
         // Try again just after the leader's term would run out, so a dead leader is replaced within one lease time.
@@ -179,7 +175,7 @@ export class ControllerLease extends EventEmitter<ControllerLeaseEvents> {
 
   private async release(epoch: number): Promise<void> {
     try {
-      await runScript<number>(this.ctx.client, 'release-controller', [this.ctx.keys.controllerLease()], [this.holderId, epoch]);
+      await this.ctx.call(SCRIPTS.releaseController, { holderId: this.holderId, epoch });
     } catch (error) {
       // The term then ends by expiry instead.
       this.ctx.logger.warn('Could not release the controller lease; it expires on its own', { error: String(error) });

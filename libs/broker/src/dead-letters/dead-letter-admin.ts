@@ -1,18 +1,16 @@
 import type { BrookContext } from '../client/context.js';
 import { assertInteger } from '../client/brook.options.js';
-import type { DeadLetterReason } from '../consumer/partition-worker.js';
 import { InvalidArgumentError, UnknownGroupError, UnknownTopicError } from '../errors/errors.js';
 import { readGroupRegistry, requireGroupTopic } from '../groups/group-admin.js';
 import { storedMessage } from '../message/wire.js';
 import { assertValidName } from '../names/names.js';
 import type { Producer } from '../producer/producer.js';
-import { runScript } from '../redis/scripts.js';
+import { SCRIPTS } from '../redis/script-table.js';
 import { range } from '../topics/topic-admin.js';
 import type { TopicRegistry } from '../topics/topic-registry.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
 import { parseDeadLetter, parseDeadLetterId, type DeadLetter } from './dead-letter.js';
-
-export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = ['handler-error', 'non-retriable', 'undecodable', 'validation', 'timeout'];
+import { DEAD_LETTER_REASONS, type DeadLetterReason } from './dead-letter-record.js';
 
 /** What `list` takes. */
 export interface DeadLetterQuery {
@@ -76,7 +74,7 @@ export class DeadLetterAdmin {
     const partitions = await requireGroupTopic(this.ctx, this.registry, group, topic);
     assertInteger('limit', limit, 1, 1_000);
     if (partition !== undefined) assertInteger('partition', partition, 0, partitions - 1);
-    if (reason !== undefined && !DEAD_LETTER_REASONS.includes(reason)) {
+    if (reason !== undefined && !(DEAD_LETTER_REASONS as readonly string[]).includes(reason)) {
       throw new InvalidArgumentError(`Invalid reason ${JSON.stringify(reason)}: use one of ${DEAD_LETTER_REASONS.join(', ')}.`);
     }
     let from = partition ?? 0;
@@ -240,15 +238,7 @@ export class DeadLetterAdmin {
   }
 
   private replayToGroup(topic: string, group: string, partition: number, ids: string[]): Promise<string[]> {
-    const { keys } = this.ctx;
-    return this.ctx.run('replay dead letters', () =>
-      runScript<string[]>(
-        this.ctx.client,
-        'replay-dead-letters',
-        [keys.deadLetters(topic, partition, group), keys.delayQueue(topic, partition, group), keys.delayPayloads(topic, partition, group), keys.attempts(topic, partition, group)],
-        [Date.now(), ...ids],
-      ),
-    );
+    return this.ctx.call(SCRIPTS.replayDeadLetters, { topic, partition, group, ids });
   }
 
   private async replayToTopic(topic: string, group: string, partition: number, ids: string[]): Promise<string[]> {

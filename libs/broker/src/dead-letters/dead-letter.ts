@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '../errors/errors.js';
 import type { Headers } from '../message/message.js';
 import { displayValue } from '../message/display-value.js';
 import { readEntry } from '../message/wire.js';
-import type { DeadLetterReason } from '../consumer/partition-worker.js';
+import type { DeadLetterReason } from './dead-letter-record.js';
 
 /** A message a group could not process, with the diagnosis of why. */
 export interface DeadLetter {
@@ -45,7 +45,7 @@ export function parseDeadLetterId(id: unknown): { partition: number; streamId: s
   return { partition: Number(match[1]), streamId: match[2] };
 }
 
-/** Reads a dead-letter stream entry (fields as Buffers). */
+/** Reads a dead-letter stream entry (fields as Buffers), as `deadLetterFields` (in `dead-letter-record.ts`) and the dead-letter script wrote it. */
 export function parseDeadLetter(topic: string, group: string, partition: number, streamId: string, fields: Buffer[]): DeadLetter {
   const diag = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) {

@@ -18,6 +18,12 @@ export const BROKER_ERROR_CODES = [
   'GROUP_ACTIVE',
   'NON_RETRIABLE',
   'HANDLER_TIMEOUT',
+  'TIMEOUT',
+  'PRODUCER_FENCED',
+  'INVALID_TIMESTAMP',
+  'QUEUE_FULL',
+  'OUT_OF_ORDER_SEQUENCE',
+  'DATA_LOSS',
   'INTERNAL',
 ] as const;
 
@@ -96,18 +102,26 @@ export class MessageTooLargeError extends BrokerError {
   }
 }
 
-/** Fewer replicas than `minInSyncReplicas` confirmed an `acks: 'all'` write in time. */
+/**
+ * An `acks: 'all'` write could not be made durable: fewer than `minInSyncReplicas` replicas were in
+ * sync before it (`written: false`, nothing was appended), or confirmed it within the timeout
+ * (`written: true`, it is on the leader and may still replicate).
+ */
 export class NotEnoughReplicasError extends BrokerError {
   constructor(
     readonly acknowledged: number,
     readonly required: number,
     readonly timeoutMs: number,
+    readonly written = true,
   ) {
     super(
       'NOT_ENOUGH_REPLICAS',
-      `Only ${acknowledged} of ${required} required replica(s) confirmed the write within ${timeoutMs} ms. ` +
-        `The messages were written to the leader and may still exist or replicate later, so a retry can duplicate them. ` +
-        `Check the replicas (INFO replication), raise ackTimeoutMs, or lower minInSyncReplicas.`,
+      written
+        ? `Only ${acknowledged} of ${required} required replica(s) confirmed the write within ${timeoutMs} ms. ` +
+            `The messages were written to the leader and may still exist or replicate later, so a retry can duplicate them. ` +
+            `Check the replicas (INFO replication), raise ackTimeoutMs, or lower minInSyncReplicas.`
+        : `Only ${acknowledged} of ${required} required replica(s) are in sync (online, at most 10 s behind); nothing was written. ` +
+            `Check the replicas (INFO replication), or lower minInSyncReplicas.`,
       { retriable: true },
     );
   }
@@ -190,5 +204,73 @@ export class HandlerTimeoutError extends BrokerError {
     super('HANDLER_TIMEOUT', `The handler did not finish within ${timeoutMs} ms; its signal was aborted. Raise retry.handlerTimeoutMs or make the handler honour the signal.`, {
       retriable: true,
     });
+  }
+}
+
+/** Redis did not answer a request in time; the request may still run later (every request is safe to repeat). */
+export class RequestTimeoutError extends BrokerError {
+  constructor(readonly operation: string, readonly timeoutMs: number) {
+    super(
+      'TIMEOUT',
+      `Redis did not answer the request to ${operation} within ${timeoutMs} ms; it may still run, and is safe to repeat. ` +
+        `Check that Redis is not stalled (SLOWLOG, LATENCY DOCTOR), or raise connection.commandTimeoutMs.`,
+      { retriable: true },
+    );
+  }
+}
+
+/** A newer instance of a producer with the same `producerId` wrote to the partition; this one may no longer send. */
+export class ProducerFencedError extends BrokerError {
+  constructor(readonly producerId: string, readonly epoch: number, readonly newerEpoch: number) {
+    super(
+      'PRODUCER_FENCED',
+      `Producer '${producerId}' (epoch ${epoch}) was fenced: an instance with epoch ${newerEpoch} took over this producer id. ` +
+        `Only the newest instance may send; close this one, or give concurrent producers different producerIds.`,
+    );
+  }
+}
+
+/** A message timestamp lies outside the producer's accepted window on the Redis clock; nothing was sent. */
+export class InvalidTimestampError extends BrokerError {
+  constructor(readonly topic: string, readonly timestamp: number, readonly nowMs: number, window: string) {
+    super(
+      'INVALID_TIMESTAMP',
+      `A message for '${topic}' has timestamp ${timestamp} (${new Date(timestamp).toISOString()}), ${Math.round((timestamp - nowMs) / 1_000)} s from the ` +
+        `Redis clock, outside the accepted window (${window}); nothing was sent. Omit the timestamp to use the append time, ` +
+        `or widen the producer's timestampWindow.`,
+    );
+  }
+}
+
+/** The producer's queue holds more than `maxQueuedBytes`; the send was refused, nothing of it was queued. */
+export class ProducerQueueFullError extends BrokerError {
+  constructor(readonly queuedBytes: number, readonly maxQueuedBytes: number) {
+    super(
+      'QUEUE_FULL',
+      `The producer already holds ${queuedBytes} bytes not yet written to Redis, at its maxQueuedBytes of ${maxQueuedBytes}; ` +
+        `this send was refused. Redis is slow or unreachable, or sends outpace it: await sends before issuing more, or raise maxQueuedBytes.`,
+      { retriable: true },
+    );
+  }
+}
+
+/** A produce batch overlapped what the partition had appended for this producer without being a repeat; nothing was written. */
+export class OutOfOrderSequenceError extends BrokerError {
+  constructor(readonly topic: string, readonly partition: number, detail: string) {
+    super(
+      'OUT_OF_ORDER_SEQUENCE',
+      `Partition ${partition} of '${topic}' refused a batch out of sequence (${detail}); nothing was written. ` +
+        `This means the producer's sequence state and Redis disagree; create a new producer.`,
+    );
+  }
+}
+
+/**
+ * Redis lost writes it had acknowledged: it restarted from an older snapshot or failed over to a
+ * replica that had not received them. Reported through events; the client resynchronises.
+ */
+export class DataLossError extends BrokerError {
+  constructor(message: string) {
+    super('DATA_LOSS', message);
   }
 }

@@ -1,7 +1,8 @@
 import type { BrookContext } from '../client/context.js';
 import { GroupActiveError, InvalidArgumentError, UnknownGroupError, UnknownTopicError } from '../errors/errors.js';
 import { assertValidName } from '../names/names.js';
-import { runScript } from '../redis/scripts.js';
+import { SCRIPTS } from '../redis/script-table.js';
+import type { GroupOffsetsReply } from '../redis/specs/admin.js';
 import { range } from '../topics/topic-admin.js';
 import type { TopicRegistry } from '../topics/topic-registry.js';
 import { parsePartitionKey } from '../consumer/topic-partition.js';
@@ -82,8 +83,6 @@ export interface ResetOffsetsRequest {
   force?: boolean;
 }
 
-type OffsetsReply = [state: number, high?: number, low?: number, lastDelivered?: number, pending?: number, minPending?: number, owner?: string, retrying?: number, deadLettered?: number, stats?: string[]];
-
 /** Group operations of the admin client. */
 export class GroupAdmin {
   constructor(
@@ -115,17 +114,14 @@ export class GroupAdmin {
       topic,
       members,
       partitions: offsets.map((reply, partition) => {
-        const [state, high = 0, low = 0, lastDelivered = 0, pending = 0, minPending = -1, owner = '', retrying = 0, deadLettered = 0, stats = []] = reply;
-        const counter = (name: keyof GroupCounters) => {
-          const at = stats.indexOf(name);
-          return at === -1 ? 0 : Number(stats[at + 1]);
-        };
+        const { state, highOffset: high, lowOffset: low, lastDeliveredSeq: lastDelivered, pending, minPendingSeq: minPending, owner, retrying, deadLettered, stats } = reply;
+        const counter = (name: keyof GroupCounters) => stats.get(name) ?? 0;
         const positioned = state === 1;
         const committedOffset = !positioned ? null : pending > 0 ? minPending - 1 : lastDelivered;
         const undelivered = Math.max(0, high - Math.max(lastDelivered, low));
         return {
           partition,
-          owner: owner === '' ? null : owner,
+          owner: owner === '' ? null : memberOfToken(owner),
           committedOffset,
           highOffset: high,
           lowOffset: low,
@@ -154,13 +150,12 @@ export class GroupAdmin {
 
     return Promise.all(
       range(partitions).map(async (partition) => {
-        const [, high = 0, low = 0] = await this.partitionOffsets(group, topic, partition);
+        const { highOffset: high, lowOffset: low } = await this.partitionOffsets(group, topic, partition);
         const offset =
           to === 'earliest' ? low : to === 'latest' ? high : 'offset' in to ? Math.min(Math.max(to.offset, low), high) : await this.offsetForTimestamp(topic, partition, to.timestamp, low, high);
-        const moved = await this.ctx.run(`reset offsets of '${group}' on '${topic}'`, () =>
-          runScript<number>(this.ctx.client, 'reset-offset', [this.ctx.keys.log(topic, partition), this.ctx.keys.lease(topic, partition, group)], [group, offset, '', force ? '1' : '0']),
-        );
-        if (moved === 0) throw new GroupActiveError(group, 1, `reset its offsets on '${topic}' (a member still holds partition ${partition})`);
+        const { status } = await this.ctx.call(SCRIPTS.resetOffset, { topic, partition, group, offset, token: '', force });
+        if (status === 'held') throw new GroupActiveError(group, 1, `reset its offsets on '${topic}' (a member still holds partition ${partition})`);
+        if (status === 'gone') throw new UnknownTopicError(topic);
         return { partition, offset };
       }),
     );
@@ -170,16 +165,8 @@ export class GroupAdmin {
     return requireGroupTopic(this.ctx, this.registry, group, topic);
   }
 
-  private partitionOffsets(group: string, topic: string, partition: number): Promise<OffsetsReply> {
-    const { keys } = this.ctx;
-    return this.ctx.run(`describe partition ${partition} of '${topic}' for '${group}'`, () =>
-      runScript<OffsetsReply>(
-        this.ctx.client,
-        'group-offsets',
-        [keys.log(topic, partition), keys.lease(topic, partition, group), keys.delayQueue(topic, partition, group), keys.deadLetters(topic, partition, group), keys.stats(topic, partition, group)],
-        [group],
-      ),
-    );
+  private partitionOffsets(group: string, topic: string, partition: number): Promise<GroupOffsetsReply> {
+    return this.ctx.call(SCRIPTS.groupOffsets, { topic, partition, group });
   }
 
   private async liveMembers(group: string, topic?: string): Promise<MemberDescription[]> {
@@ -266,4 +253,10 @@ function validateTarget(to: unknown): asserts to is ResetTarget {
   throw new InvalidArgumentError(
     `Invalid reset target ${JSON.stringify(to)}: use 'earliest', 'latest', { offset: <non-negative integer> } or { timestamp: <ms since epoch> }.`,
   );
+}
+
+/** The member id in a lease's fencing token `<memberId>:<acquisition>`. */
+export function memberOfToken(token: string): string {
+  const colon = token.lastIndexOf(':');
+  return colon === -1 ? token : token.slice(0, colon);
 }

@@ -11,7 +11,7 @@ export interface Message {
   headers?: Headers;
   /** Explicit partition; overrides the key. */
   partition?: number;
-  /** Milliseconds since the epoch; the producer's clock when absent. */
+  /** Milliseconds since the epoch; when absent, the time Redis appended the message (its clock, not the producer's). */
   timestamp?: number;
 }
 
@@ -30,7 +30,7 @@ export interface RecordMetadata {
   partition: number;
   /** The message's offset; `-1` with `acks: 'none'`, where the producer does not wait to learn it. */
   offset: number;
-  /** The message's timestamp in milliseconds since the epoch. */
+  /** The message's timestamp in milliseconds since the epoch; `-1` with `acks: 'none'` when the append time stamped it. */
   timestamp: number;
 }
 

@@ -2,16 +2,20 @@ import { RAW_ENCODINGS, type Codec } from '../codec/codec.js';
 import { InvalidArgumentError } from '../errors/errors.js';
 import type { Headers, Message } from './message.js';
 
-/** Field names of a stream entry. Single letters keep entries small. */
-export const FIELD = { timestamp: 't', encoding: 'e', key: 'k', headers: 'h', value: 'v' } as const;
+/**
+ * Field names of a stream entry. Single letters keep entries small. The produce script writes the
+ * message id ('i') and the timestamp ('t'); the client sends the rest.
+ */
+export const FIELD = { messageId: 'i', timestamp: 't', encoding: 'e', key: 'k', headers: 'h', value: 'v' } as const;
 
 /** A message ready for the `produce` script. */
 export interface EncodedMessage {
-  /** Field/value strings for XADD. */
+  /** Field/value strings for XADD, without 'i' and 't' (the script adds them). */
   fields: Array<string | Buffer>;
   /** Bytes of key, headers and value: what `maxMessageBytes` limits. */
   sizeBytes: number;
-  timestamp: number;
+  /** The message's own timestamp, or null to stamp it with the append time on the Redis clock. */
+  timestamp: number | null;
   /** The key's bytes for partitioning, or null for keyless messages. */
   keyBytes: Buffer | null;
 }
@@ -21,7 +25,7 @@ function byteLength(data: string | Buffer): number {
 }
 
 /** Validates and encodes one message; throws `InvalidArgumentError` naming the problem. */
-export function encodeMessage(topic: string, message: Message, codec: Codec, now: number): EncodedMessage {
+export function encodeMessage(topic: string, message: Message, codec: Codec): EncodedMessage {
   if (message === null || typeof message !== 'object') {
     throw new InvalidArgumentError(`Each message for '${topic}' must be an object like { key, value, headers }.`);
   }
@@ -35,8 +39,8 @@ export function encodeMessage(topic: string, message: Message, codec: Codec, now
     keyData = key;
   }
 
-  let ts = now;
-  if (timestamp !== undefined) {
+  let ts: number | null = null;
+  if (timestamp !== undefined && timestamp !== null) {
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
       throw new InvalidArgumentError(`A message timestamp for '${topic}' must be a non-negative integer of milliseconds; got ${String(timestamp)}.`);
     }
@@ -75,7 +79,7 @@ export function encodeMessage(topic: string, message: Message, codec: Codec, now
     valueData = codec.encode(value);
   }
 
-  const fields: Array<string | Buffer> = [FIELD.timestamp, String(ts), FIELD.encoding, encoding];
+  const fields: Array<string | Buffer> = [FIELD.encoding, encoding];
   let sizeBytes = byteLength(valueData);
   if (keyData !== null) {
     fields.push(FIELD.key, keyData);
@@ -166,18 +170,21 @@ export function decodeValue(entry: RawEntry, codec: Codec): unknown {
   }
 }
 
-/** The stored message fields (and nothing else) of a list of field/value Buffers, re-usable as-is for XADD. */
+/**
+ * A stored message (a dead letter's original fields) ready to be sent again: its encoding, key,
+ * headers and value unchanged, its original timestamp kept, and a new message id.
+ */
 export function storedMessage(fields: Buffer[]): EncodedMessage {
   const kept: Buffer[] = [];
-  let timestamp = 0;
+  let timestamp: number | null = null;
   let keyBytes: Buffer | null = null;
   let sizeBytes = 0;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i].toString('latin1');
-    if (name !== FIELD.timestamp && name !== FIELD.encoding && name !== FIELD.key && name !== FIELD.headers && name !== FIELD.value) continue;
-    kept.push(fields[i], fields[i + 1]);
     if (name === FIELD.timestamp) timestamp = Number(fields[i + 1].toString('latin1'));
-    else if (name !== FIELD.encoding) sizeBytes += fields[i + 1].length;
+    if (name !== FIELD.encoding && name !== FIELD.key && name !== FIELD.headers && name !== FIELD.value) continue;
+    kept.push(fields[i], fields[i + 1]);
+    if (name !== FIELD.encoding) sizeBytes += fields[i + 1].length;
     if (name === FIELD.key) keyBytes = fields[i + 1];
   }
   return { fields: kept, sizeBytes, timestamp, keyBytes };

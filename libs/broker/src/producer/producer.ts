@@ -1,72 +1,69 @@
-import { Cluster } from 'ioredis';
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import type { BrookContext } from '../client/context.js';
 import {
+  BrokerError,
   ClosedError,
   InvalidArgumentError,
   MessageTooLargeError,
-  NotEnoughReplicasError,
   PartitionOutOfRangeError,
+  ProducerQueueFullError,
   UnknownTopicError,
-  type BrokerError,
+  type ProducerFencedError,
 } from '../errors/errors.js';
 import type { Message, ProducerRecord, RecordMetadata } from '../message/message.js';
 import { encodeMessage, type EncodedMessage } from '../message/wire.js';
 import { assertValidName } from '../names/names.js';
-import { runScript, type RedisClient, type ScriptArg } from '../redis/scripts.js';
-import { slotOf } from '../redis/topology.js';
+import { SCRIPTS } from '../redis/script-table.js';
+import type { RedisClient } from '../redis/scripts.js';
 import type { TopicConfig } from '../topics/topic.js';
 import type { TopicAdmin } from '../topics/topic-admin.js';
 import type { TopicRegistry } from '../topics/topic-registry.js';
+import { PartitionPipeline, type PipelineHost, type ProducerIdentity } from './partition-pipeline.js';
 import { Partitioner } from './partitioner.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producer.options.js';
+import { ReplicaWaiter } from './replica-waiter.js';
 import { SendRequest } from './send-request.js';
-
-/** A message waiting in a partition batch. */
-interface QueuedMessage {
-  request: SendRequest;
-  index: number;
-  fields: Array<string | Buffer>;
-  timestamp: number;
-}
-
-/** Messages for one partition collected during the current tick. */
-interface PartitionBatch {
-  topic: string;
-  partition: number;
-  maxMessages: number;
-  keyless: boolean;
-  partitions: number;
-  messages: QueuedMessage[];
-}
-
-/** An encoded message with its partition, ready to join a batch. */
-interface PlacedMessage {
-  config: TopicConfig;
-  partition: number;
-  fields: Array<string | Buffer>;
-  timestamp: number;
-  keyless: boolean;
-}
 
 /** What `sendBatch` takes: several topics in one call. */
 export interface ProducerBatch {
   topicMessages: ProducerRecord[];
 }
 
-const UNKNOWN_PARTITION = 'BROOK_UNKNOWN_PARTITION';
+/** Events a producer emits, with their payloads. */
+export interface ProducerEvents {
+  /**
+   * A request failed and is being retried, or Redis was found to have lost writes it had
+   * acknowledged (`DataLossError`: a restart from an older snapshot, a failover to a lagging replica).
+   */
+  'request.error': [{ operation: string; error: BrokerError }];
+}
+
+/** An encoded message with its partition, ready to join a batch. */
+interface PlacedMessage {
+  config: TopicConfig;
+  partition: number;
+  encoded: EncodedMessage;
+  keyless: boolean;
+}
 
 /**
- * Publishes messages. Every `send` in the same tick joins one flush: messages are grouped per
- * partition and each partition batch is appended by one atomic script, all pipelined together, so N
- * messages cost one round trip rather than N.
+ * Publishes messages, idempotently: each partition's messages carry this producer's sequence
+ * numbers, so a batch sent again (a lost reply, a retry after a timeout) is recognised by Redis and
+ * never appended twice or out of order. Sends made in the same turn of the event loop share one
+ * batch per partition; partitions are sent in parallel, one batch in flight per partition.
  */
-export class Producer {
+export class Producer extends EventEmitter<ProducerEvents> {
   readonly options: ResolvedProducerOptions;
   private readonly partitioner = new Partitioner();
   private readonly connection: RedisClient;
-  private batches = new Map<string, PartitionBatch>();
-  private flushScheduled = false;
-  private readonly flushes = new Set<Promise<void>>();
+  private readonly pipelines = new Map<string, PartitionPipeline>();
+  private readonly host: PipelineHost;
+  private readonly waiter: ReplicaWaiter | undefined;
+  private readonly randomId = randomBytes(8).toString('base64url');
+  private identityPromise: Promise<ProducerIdentity> | undefined;
+  private fencedBy: ProducerFencedError | undefined;
+  private pumpScheduled = false;
   private readonly preparing = new Set<Promise<unknown>>();
   private closing: Promise<void> | undefined;
 
@@ -76,10 +73,30 @@ export class Producer {
     private readonly topics: TopicAdmin,
     options?: ProducerOptions,
   ) {
+    super();
     this.options = resolveProducerOptions(options);
     // WAIT blocks its connection until the replicas answer, so acks: 'all' gets a connection of its own.
     this.connection = this.options.acks === 'all' ? ctx.connect({ name: `${ctx.options.clientId}:producer` }) : ctx.client;
+    const { acks, minInSyncReplicas, ackTimeoutMs } = this.options;
+    this.waiter =
+      acks === 'all'
+        ? new ReplicaWaiter(this.connection, minInSyncReplicas, ackTimeoutMs, ctx.options.connection.commandTimeoutMs, (error, operation) => ctx.translate(error, operation))
+        : undefined;
+    this.host = {
+      options: this.options,
+      identity: () => this.identity(),
+      append: (input) => ctx.call(SCRIPTS.produce, input, { client: this.connection }),
+      confirmReplicas: this.waiter === undefined ? undefined : (replicationId) => this.waiter!.confirm(replicationId),
+      forgetTopic: (topic) => this.registry.remember(topic, undefined),
+      fenced: (error) => this.fence(error),
+      report: (operation, error) => this.report(operation, error),
+    };
     ctx.track(this);
+  }
+
+  /** The id this producer's messages carry (with the epoch, for a stable `producerId`). */
+  get producerId(): string {
+    return this.options.producerId ?? this.randomId;
   }
 
   /**
@@ -103,25 +120,9 @@ export class Producer {
     }
   }
 
-  private async prepare(batch: ProducerBatch): Promise<{ promise: Promise<RecordMetadata[]> }> {
-    if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.topicMessages)) {
-      throw new InvalidArgumentError('sendBatch needs { topicMessages: [{ topic, messages }] }.');
-    }
-    const records = batch.topicMessages;
-    for (const record of records) validateRecord(record);
-    const configs = await Promise.all(records.map((record) => this.topicConfig(record.topic)));
-
-    const total = records.reduce((sum, record) => sum + record.messages.length, 0);
-    if (total === 0) return { promise: Promise.resolve([]) };
-    const now = Date.now();
-    // Encode and place every message before queueing any, so bad input leaves nothing half-sent.
-    const placed = records.flatMap((record, r) => record.messages.map((message) => this.place(configs[r], message, now)));
-    return { promise: this.enqueue(placed) };
-  }
-
   /**
    * Appends messages that are already encoded (dead letters re-published to their topic keep their
-   * exact bytes and codec). Keyed messages go to their key's partition.
+   * exact bytes, codec and timestamp). Keyed messages go to their key's partition.
    * @internal
    */
   async sendEncoded(topic: string, messages: EncodedMessage[]): Promise<RecordMetadata[]> {
@@ -129,55 +130,114 @@ export class Producer {
     const config = await this.topicConfig(topic);
     if (messages.length === 0) return [];
     return this.enqueue(
-      messages.map((message) => ({
-        config,
-        partition: this.partitioner.partition(topic, message.keyBytes, config.partitions),
-        fields: message.fields,
-        timestamp: message.timestamp,
-        keyless: message.keyBytes === null,
-      })),
+      messages.map((encoded) => ({ config, partition: this.partitioner.partition(topic, encoded.keyBytes, config.partitions), encoded, keyless: encoded.keyBytes === null })),
     );
   }
 
+  /** Sends what is queued, waits for every batch in flight, and releases the producer's connection. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.preparing]);
+      this.pumpScheduled = false;
+      await Promise.all([...this.pipelines.values()].map((pipeline) => drain(pipeline)));
+      this.ctx.untrack(this);
+      if (this.connection !== this.ctx.client) await this.ctx.disconnect(this.connection);
+    })();
+    return this.closing;
+  }
+
+  private async prepare(batch: ProducerBatch): Promise<{ promise: Promise<RecordMetadata[]> }> {
+    if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.topicMessages)) {
+      throw new InvalidArgumentError('sendBatch needs { topicMessages: [{ topic, messages }] }.');
+    }
+    const records = batch.topicMessages;
+    for (const record of records) validateRecord(record);
+    const configs = await Promise.all(records.map((record) => this.topicConfig(record.topic)));
+    const total = records.reduce((sum, record) => sum + record.messages.length, 0);
+    if (total === 0) return { promise: Promise.resolve([]) };
+    // Encode and place every message before queueing any, so bad input leaves nothing half-sent.
+    const placed = records.flatMap((record, r) => record.messages.map((message) => this.place(configs[r], message)));
+    return { promise: this.enqueue(placed) };
+  }
+
   private enqueue(placed: PlacedMessage[]): Promise<RecordMetadata[]> {
+    if (this.fencedBy !== undefined) return Promise.reject(this.fencedBy);
+    const bytes = placed.reduce((sum, item) => sum + item.encoded.sizeBytes, 0);
+    const queued = this.queuedBytes();
+    if (queued > 0 && queued + bytes > this.options.maxQueuedBytes) return Promise.reject(new ProducerQueueFullError(queued, this.options.maxQueuedBytes));
     const request = new SendRequest(placed.length);
     placed.forEach((item, index) => {
-      const key = `${item.config.topic}\u0000${item.partition}`;
-      let partitionBatch = this.batches.get(key);
-      if (partitionBatch === undefined) {
-        partitionBatch = {
-          topic: item.config.topic,
-          partition: item.partition,
-          maxMessages: item.config.retention.maxMessages ?? 0,
-          keyless: false,
-          partitions: item.config.partitions,
-          messages: [],
-        };
-        this.batches.set(key, partitionBatch);
-      }
-      partitionBatch.keyless ||= item.keyless;
-      partitionBatch.messages.push({ request, index, fields: item.fields, timestamp: item.timestamp });
+      this.pipeline(item.config, item.partition).add({ request, index, encoded: item.encoded });
+      if (item.keyless) this.partitioner.keylessQueued(item.config.topic);
     });
-    this.scheduleFlush();
-
+    this.schedulePump();
     if (this.options.acks === 'none') {
-      placed.forEach((item, index) => request.landed(index, { topic: item.config.topic, partition: item.partition, offset: -1, timestamp: item.timestamp }));
+      request.promise.catch((error: unknown) => this.ctx.logger.warn(`Messages were not written (acks: 'none')`, { error: String(error) }));
+      placed.forEach((item, index) =>
+        request.landed(index, { topic: item.config.topic, partition: item.partition, offset: -1, timestamp: item.encoded.timestamp ?? -1 }),
+      );
     }
     return request.promise;
   }
 
-  /** Sends what is queued, waits for every in-flight batch, and releases the producer's connection. */
-  close(): Promise<void> {
-    if (this.closing === undefined) {
-      this.closing = (async () => {
-        await Promise.allSettled([...this.preparing]);
-        this.flushNow();
-        await Promise.allSettled([...this.flushes]);
-        this.ctx.untrack(this);
-        if (this.connection !== this.ctx.client) await this.ctx.disconnect(this.connection);
-      })();
+  private pipeline(config: TopicConfig, partition: number): PartitionPipeline {
+    const key = `${config.topic}\u0000${partition}`;
+    let pipeline = this.pipelines.get(key);
+    if (pipeline === undefined) {
+      pipeline = new PartitionPipeline(
+        { topic: config.topic, partition, maxLen: config.retention.maxMessages ?? 0, timeIndex: config.retention.maxAgeMs !== null },
+        this.host,
+      );
+      this.pipelines.set(key, pipeline);
     }
-    return this.closing;
+    return pipeline;
+  }
+
+  private queuedBytes(): number {
+    let bytes = 0;
+    for (const pipeline of this.pipelines.values()) bytes += pipeline.queuedBytes;
+    return bytes;
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    // setImmediate rather than a microtask: sends that awaited cached metadata in this turn of the
+    // event loop still join the same batch.
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.partitioner.batchesCut();
+      // Pipelines are kept for the producer's lifetime: each carries the partition's sequence.
+      for (const pipeline of this.pipelines.values()) void pipeline.pump();
+    });
+  }
+
+  /** The producer's id and epoch; a stable producerId takes the next epoch once, fencing older instances. */
+  private identity(): Promise<ProducerIdentity> {
+    if (this.identityPromise === undefined) {
+      const { producerId } = this.options;
+      this.identityPromise =
+        producerId === null
+          ? Promise.resolve({ producerId: this.randomId, epoch: 0 })
+          : this.ctx
+              .run(`register producer '${producerId}'`, () => this.ctx.client.hincrby(this.ctx.keys.producerEpochs(), producerId, 1))
+              .then((epoch) => ({ producerId, epoch }));
+      this.identityPromise.catch(() => (this.identityPromise = undefined));
+    }
+    return this.identityPromise;
+  }
+
+  private fence(error: ProducerFencedError): void {
+    if (this.fencedBy !== undefined) return;
+    this.fencedBy = error;
+    this.ctx.logger.error(error.message);
+    for (const pipeline of this.pipelines.values()) pipeline.failPending(error);
+  }
+
+  private report(operation: string, error: BrokerError): void {
+    if (error.code === 'DATA_LOSS') this.ctx.logger.error(error.message);
+    else this.ctx.logger.debug(`Could not ${operation}; retrying`, { error: error.message });
+    this.emit('request.error', { operation, error });
   }
 
   private assertOpen(): void {
@@ -197,8 +257,8 @@ export class Producer {
     return created;
   }
 
-  private place(config: TopicConfig, message: Message, now: number): PlacedMessage {
-    const encoded = encodeMessage(config.topic, message, this.options.codec, now);
+  private place(config: TopicConfig, message: Message): PlacedMessage {
+    const encoded = encodeMessage(config.topic, message, this.options.codec);
     if (encoded.sizeBytes > this.options.maxMessageBytes) {
       throw new MessageTooLargeError(config.topic, encoded.sizeBytes, this.options.maxMessageBytes);
     }
@@ -211,91 +271,7 @@ export class Producer {
     } else {
       partition = this.partitioner.partition(config.topic, encoded.keyBytes, config.partitions);
     }
-    return { config, partition, fields: encoded.fields, timestamp: encoded.timestamp, keyless: encoded.keyBytes === null && message.partition == null };
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    // setImmediate rather than a microtask: sends that awaited cached metadata in this turn of the
-    // event loop still join the same flush.
-    setImmediate(() => this.flushNow());
-  }
-
-  private flushNow(): void {
-    this.flushScheduled = false;
-    if (this.batches.size === 0) return;
-    const batches = [...this.batches.values()];
-    this.batches = new Map();
-    for (const batch of batches) if (batch.keyless) this.partitioner.batchSent(batch.topic, batch.partitions);
-    const flush = this.flush(batches).catch((error: unknown) => {
-      this.ctx.logger.error('A producer flush failed unexpectedly', { error: String(error) });
-    });
-    this.flushes.add(flush);
-    void flush.finally(() => this.flushes.delete(flush));
-  }
-
-  private async flush(batches: PartitionBatch[]): Promise<void> {
-    const chunks = batches.flatMap((batch) => chunk(batch, this.options.maxBatchMessages));
-    const replies = await Promise.allSettled(chunks.map((part) => this.append(part)));
-
-    let replicaError: BrokerError | undefined;
-    if (this.options.acks === 'all' && replies.some((reply) => reply.status === 'fulfilled')) {
-      replicaError = await this.waitForReplicas(chunks.filter((_, i) => replies[i].status === 'fulfilled'));
-    }
-
-    chunks.forEach((part, i) => {
-      const reply = replies[i];
-      if (reply.status === 'rejected') {
-        const error = this.describeFailure(reply.reason, part);
-        if (this.options.acks === 'none') {
-          this.ctx.logger.warn(`Messages for partition ${part.partition} of '${part.topic}' were not written (acks: 'none')`, { error: error.message });
-        }
-        for (const message of part.messages) message.request.fail(error);
-        return;
-      }
-      if (replicaError !== undefined) {
-        for (const message of part.messages) message.request.fail(replicaError);
-        return;
-      }
-      const firstOffset = reply.value - 1;
-      part.messages.forEach((message, j) =>
-        message.request.landed(message.index, { topic: part.topic, partition: part.partition, offset: firstOffset + j, timestamp: message.timestamp }),
-      );
-    });
-  }
-
-  private append(part: PartitionBatch): Promise<number> {
-    const args: ScriptArg[] = [part.maxMessages, part.messages.length];
-    for (const message of part.messages) args.push(message.fields.length, ...message.fields);
-    return runScript<number>(this.connection, 'produce', [this.ctx.keys.log(part.topic, part.partition)], args);
-  }
-
-  private async waitForReplicas(written: PartitionBatch[]): Promise<BrokerError | undefined> {
-    const { minInSyncReplicas, ackTimeoutMs } = this.options;
-    try {
-      let confirmed: number;
-      if (this.connection instanceof Cluster) {
-        const cluster = this.connection;
-        const nodes = primariesFor(cluster, written.map((part) => this.ctx.keys.log(part.topic, part.partition)));
-        const counts = await Promise.all(nodes.map((node) => node.wait(minInSyncReplicas, ackTimeoutMs)));
-        confirmed = Math.min(...counts);
-      } else {
-        confirmed = await this.connection.wait(minInSyncReplicas, ackTimeoutMs);
-      }
-      return confirmed < minInSyncReplicas ? new NotEnoughReplicasError(confirmed, minInSyncReplicas, ackTimeoutMs) : undefined;
-    } catch (error) {
-      return this.ctx.translate(error, 'wait for replicas');
-    }
-  }
-
-  private describeFailure(error: unknown, part: PartitionBatch): BrokerError {
-    if (error instanceof Error && error.message.includes(UNKNOWN_PARTITION)) {
-      // The topic was deleted (or shrunk by hand) after this producer cached it.
-      this.registry.remember(part.topic, undefined);
-      return new UnknownTopicError(part.topic, `partition ${part.partition} no longer exists; the topic was deleted, create it again first`);
-    }
-    return this.ctx.translate(error, `send to partition ${part.partition} of '${part.topic}'`);
+    return { config, partition, encoded, keyless: encoded.keyBytes === null && message.partition == null };
   }
 }
 
@@ -309,19 +285,7 @@ function validateRecord(record: ProducerRecord): void {
   }
 }
 
-function chunk(batch: PartitionBatch, size: number): PartitionBatch[] {
-  if (batch.messages.length <= size) return [batch];
-  const parts: PartitionBatch[] = [];
-  for (let i = 0; i < batch.messages.length; i += size) parts.push({ ...batch, messages: batch.messages.slice(i, i + size) });
-  return parts;
-}
-
-/** The cluster's connections to the primaries that serve `keys`; all primaries when the slot map is unknown. */
-function primariesFor(cluster: Cluster, keys: string[]) {
-  const masters = cluster.nodes('master');
-  const slots = (cluster as unknown as { slots?: string[][] }).slots;
-  if (!slots) return masters;
-  const wanted = new Set(keys.map((key) => slots[slotOf(key)]?.[0]).filter((node): node is string => node !== undefined));
-  const chosen = masters.filter((node) => wanted.has(`${node.options.host}:${node.options.port}`));
-  return chosen.length > 0 ? chosen : masters;
+/** Pumps a pipeline until nothing is queued or in flight. */
+async function drain(pipeline: PartitionPipeline): Promise<void> {
+  while (!pipeline.idle) await pipeline.pump();
 }

@@ -25,6 +25,8 @@ export interface ConnectionSettings {
   maxBackoffMs: number;
   /** How long one connection attempt may take. */
   connectTimeoutMs: number;
+  /** How long a request may wait for its reply before it fails with `RequestTimeoutError` (it may still run later). */
+  commandTimeoutMs: number;
 }
 
 /** What a new connection is for. */
@@ -55,6 +57,9 @@ export function createConnection(connection: RedisConnection, settings: Connecti
     // holds each command back to the next tick: it doubled a lone command's round trip and cost
     // the produce benchmark a quarter of its throughput.
     enableAutoPipelining: false,
+    // A command whose connection dropped may or may not have run. Re-sending it blindly is how one
+    // send became two appends; Brook's own callers retry, with requests Redis recognises as repeats.
+    autoResendUnfulfilledCommands: false,
   } satisfies RedisOptions;
   let client: RedisClient;
   if (isClusterConnection(connection)) {
@@ -86,7 +91,21 @@ export function createConnection(connection: RedisConnection, settings: Connecti
     throw new InvalidArgumentError('The redis option is required: a redis:// URL, ioredis options, { sentinels, name } or { cluster: [...] }.');
   }
   defineScripts(client);
+  if (client instanceof Cluster) client.on('+node', (node: Redis) => rejectInFlightOnClose(node));
+  else rejectInFlightOnClose(client);
   return client;
+}
+
+/**
+ * With `autoResendUnfulfilledCommands: false`, ioredis drops the commands that were in flight when a
+ * connection closed without settling their promises: their callers would wait for their timeouts.
+ * They are rejected as the connection closes instead, so every caller learns at once that the
+ * outcome is in doubt.
+ */
+function rejectInFlightOnClose(client: Redis): void {
+  client.on('close', () => {
+    (client as unknown as { flushQueue(error: Error, options: { offlineQueue: boolean }): void }).flushQueue(new Error('Connection is closed.'), { offlineQueue: false });
+  });
 }
 
 /** A human-readable address of what a connection points at, for error messages. */

@@ -36,9 +36,24 @@ export class KeySpace {
     return `${this.prefix}:${this.partitionTag(topic, partition)}:log`;
   }
 
-  /** The group's ownership lease on the partition: a string holding the owner's member id. */
+  /** Per producer, the last sequence appended and the last few batches: hash of producer id → state (see produce.lua). */
+  producers(topic: string, partition: number): string {
+    return `${this.prefix}:${this.partitionTag(topic, partition)}:producers`;
+  }
+
+  /** Append times by offset, one point per second, for age retention: a sorted set (see produce.lua). */
+  timeIndex(topic: string, partition: number): string {
+    return `${this.prefix}:${this.partitionTag(topic, partition)}:times`;
+  }
+
+  /** The group's ownership lease on the partition: a string holding the owner's fencing token `<memberId>:<acquisition>`. */
   lease(topic: string, partition: number, group: string): string {
     return `${this.prefix}:${this.partitionTag(topic, partition)}:lease:${group}`;
+  }
+
+  /** The keys of a partition itself (not of a group): its log, producer state and time index. */
+  partitionKeys(topic: string, partition: number): string[] {
+    return [this.log(topic, partition), this.producers(topic, partition), this.timeIndex(topic, partition)];
   }
 
   /** Failure bookkeeping of the group's messages on the partition: hash of offset → attempts record. */
@@ -56,12 +71,17 @@ export class KeySpace {
     return `${this.prefix}:${this.partitionTag(topic, partition)}:delay-msgs:${group}`;
   }
 
+  /** Messages a worker took from the delay queue and has not finished: hash of offset → its token. */
+  delayTaken(topic: string, partition: number, group: string): string {
+    return `${this.prefix}:${this.partitionTag(topic, partition)}:delay-taken:${group}`;
+  }
+
   /** The group's dead letters for the partition: a stream. */
   deadLetters(topic: string, partition: number, group: string): string {
     return `${this.prefix}:${this.partitionTag(topic, partition)}:dlt:${group}`;
   }
 
-  /** Counters of the group on the partition: processed, failed, retried, dead-lettered, skipped. */
+  /** Counters of the group on the partition: processed, failed, retried, dead-lettered, skipped, rollbacks. */
   stats(topic: string, partition: number, group: string): string {
     return `${this.prefix}:${this.partitionTag(topic, partition)}:stats:${group}`;
   }
@@ -74,6 +94,7 @@ export class KeySpace {
       this.attempts(topic, partition, group),
       this.delayQueue(topic, partition, group),
       this.delayPayloads(topic, partition, group),
+      this.delayTaken(topic, partition, group),
       this.deadLetters(topic, partition, group),
     ];
   }
@@ -111,6 +132,16 @@ export class KeySpace {
   /** The keys of the `membership` script, in its KEYS order. */
   membershipKeys(group: string): string[] {
     return [this.groupMembers(group), this.groupMemberInfo(group), this.groupAssignment(group), this.groupTopics(group), this.groupOrigins(group)];
+  }
+
+  /** Epochs of producers with a stable producer id: hash of producer id → latest epoch. */
+  producerEpochs(): string {
+    return `${this.prefix}:{__meta}:producer-epochs`;
+  }
+
+  /** A consumer's wake-up stream: appending to it ends the consumer's blocking read early. */
+  memberWake(memberId: string): string {
+    return `${this.prefix}:{__member:${memberId}}:wake`;
   }
 
   /** The audit log of dead-letter operations: a stream. */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /** Every Lua script Brook runs; each lives in `scripts/<name>.lua` with its header contract. */
 export const SCRIPT_NAMES = [
@@ -37,9 +37,19 @@ export type ScriptArg = string | number | Buffer;
 /** A connection (standalone or cluster) with Brook's scripts defined on it. */
 export type RedisClient = Redis | Cluster;
 
-const SOURCES: Record<ScriptName, string> = Object.fromEntries(
-  SCRIPT_NAMES.map((name) => [name, readFileSync(new URL(`./scripts/${name}.lua`, import.meta.url), 'utf8')]),
-) as Record<ScriptName, string>;
+const INCLUDE = /^--#include (lib\/[a-z-]+\.lua)$/gm;
+
+/**
+ * A script's source with its `--#include lib/<name>.lua` lines replaced by those files: helpers
+ * several scripts share (the Redis clock, byte-budgeted reads, message checks) are written once.
+ * The shebang line that declares the script's flags stays first.
+ */
+export function loadScriptSource(name: ScriptName): string {
+  const source = readFileSync(new URL(`./scripts/${name}.lua`, import.meta.url), 'utf8');
+  return source.replace(INCLUDE, (_, path: string) => readFileSync(new URL(`./scripts/${path}`, import.meta.url), 'utf8').trimEnd());
+}
+
+const SOURCES: Record<ScriptName, string> = Object.fromEntries(SCRIPT_NAMES.map((name) => [name, loadScriptSource(name)])) as Record<ScriptName, string>;
 
 /** The ioredis command a script is defined as. */
 export function commandName(name: ScriptName): string {
@@ -56,32 +66,11 @@ export function defineScripts(client: RedisClient): void {
   }
 }
 
-type ScriptInvoker = (numKeys: number, ...args: ScriptArg[]) => unknown;
+type ScriptInvoker = (numKeys: number, ...args: ScriptArg[]) => Promise<unknown>;
 
-function invoker(target: RedisClient | ChainableCommander, name: ScriptName, buffers: boolean): ScriptInvoker {
-  const method = (target as unknown as Record<string, ScriptInvoker | undefined>)[
-    commandName(name) + (buffers ? 'Buffer' : '')
-  ];
+/** Sends a script on `client`; with `buffers`, bulk strings in the reply stay Buffers. */
+export function sendScript(client: RedisClient, name: ScriptName, keys: readonly string[], args: readonly ScriptArg[], buffers: boolean): Promise<unknown> {
+  const method = (client as unknown as Record<string, ScriptInvoker | undefined>)[commandName(name) + (buffers ? 'Buffer' : '')];
   if (method === undefined) throw new Error(`Script ${name} is not defined on this connection`);
-  return method.bind(target);
-}
-
-/** Runs a script and resolves with its reply. Every key goes through KEYS. */
-export function runScript<T>(client: RedisClient, name: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<T> {
-  return invoker(client, name, false)(keys.length, ...keys, ...args) as Promise<T>;
-}
-
-/** Like {@link runScript}, with bulk strings in the reply kept as Buffers. */
-export function runScriptBuffer<T>(client: RedisClient, name: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): Promise<T> {
-  return invoker(client, name, true)(keys.length, ...keys, ...args) as Promise<T>;
-}
-
-/** Queues a script on a pipeline; its reply arrives with the pipeline's `exec()`. */
-export function queueScript(pipeline: ChainableCommander, name: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): void {
-  invoker(pipeline, name, false)(keys.length, ...keys, ...args);
-}
-
-/** Like {@link queueScript}, with bulk strings in the reply kept as Buffers. */
-export function queueScriptBuffer(pipeline: ChainableCommander, name: ScriptName, keys: readonly string[], args: readonly ScriptArg[]): void {
-  invoker(pipeline, name, true)(keys.length, ...keys, ...args);
+  return method.call(client, keys.length, ...keys, ...args);
 }

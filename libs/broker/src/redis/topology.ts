@@ -77,6 +77,16 @@ const CRC16_TABLE = (() => {
   return table;
 })();
 
+/**
+ * The `host:port` of the Cluster node serving `key` according to the client's slot map, or
+ * undefined (standalone, or the slot map does not know it).
+ */
+export function nodeServing(client: RedisClient, key: string): string | undefined {
+  if (!(client instanceof Cluster)) return undefined;
+  const slots = (client as unknown as { slots?: string[][] }).slots;
+  return slots?.[slotOf(key)]?.[0];
+}
+
 /** The Redis Cluster hash slot of a key (CRC16/XMODEM of its hash tag, mod 16384). */
 export function slotOf(key: string): number {
   let hashed = key;

@@ -12,24 +12,10 @@ export interface BackoffPolicy {
   jitter: number;
 }
 
-/** The delay before retry number `retry` (1 for the first retry). */
-export function backoffDelay(policy: BackoffPolicy, retry: number): number {
+/** The delay before retry number `retry` (1 for the first retry); `random` in [0, 1) spreads it by the jitter. */
+export function backoffDelay(policy: BackoffPolicy, retry: number, random: () => number = Math.random): number {
   const base = policy.type === 'fixed' ? policy.initialMs : policy.initialMs * policy.multiplier ** Math.max(0, retry - 1);
   const capped = Math.min(base, policy.maxMs);
-  const spread = capped * policy.jitter * (Math.random() * 2 - 1);
+  const spread = capped * policy.jitter * (random() * 2 - 1);
   return Math.max(0, Math.round(capped + spread));
-}
-
-/** Resolves after `ms`, or early when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

@@ -1,7 +1,7 @@
 import { assertInteger } from '../client/brook.options.js';
 import { InvalidArgumentError, NonRetriableError } from '../errors/errors.js';
 import type { BackoffPolicy } from './backoff.js';
-import { definedOnly } from './consumer.options.js';
+import { definedOnly } from '../client/defined-only.js';
 
 /** How failed messages are retried. */
 export interface RetryOptions {

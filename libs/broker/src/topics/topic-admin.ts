@@ -3,7 +3,7 @@ import type { BrookContext } from '../client/context.js';
 import { InvalidArgumentError, TopicConflictError, UnknownTopicError } from '../errors/errors.js';
 import { readMessages, type ReadMessagesRequest, type ReadMessagesResult } from '../message/read-messages.js';
 import { assertValidName } from '../names/names.js';
-import { runScript } from '../redis/scripts.js';
+import { SCRIPTS } from '../redis/script-table.js';
 import { readTopology, type Leadership } from '../redis/topology.js';
 import { fromStored, MAX_PARTITIONS, toStored, type TopicConfig } from './topic.js';
 import type { TopicRegistry } from './topic-registry.js';
@@ -41,8 +41,11 @@ export interface RetentionResult {
   removed: number;
 }
 
-type RegisterReply = [status: 'created' | 'exists' | 'conflict', config: string];
-type GrowReply = [status: 'grown' | 'same' | 'shrink' | 'missing', config?: string];
+/**
+ * Entries age retention removes per script call: bounded, so a large backlog of expired (possibly
+ * 1 MB) messages is freed in many short steps rather than one long one.
+ */
+export const RETENTION_ENTRIES_PER_CALL = 200;
 
 /** Topic operations of the admin client. */
 export class TopicAdmin {
@@ -67,9 +70,7 @@ export class TopicAdmin {
 
     // Logs first, registry last: once the topic is visible, every partition log exists.
     await this.createLogs(wanted.topic, 0, wanted.partitions);
-    const [status, stored] = await this.ctx.run(`create topic '${wanted.topic}'`, () =>
-      runScript<RegisterReply>(this.ctx.client, 'register-topic', [this.ctx.keys.topics()], [wanted.topic, JSON.stringify(toStored(wanted))]),
-    );
+    const { status, config: stored } = await this.ctx.call(SCRIPTS.registerTopic, { topic: wanted.topic, config: JSON.stringify(toStored(wanted)) });
     const config = fromStored(wanted.topic, stored);
     this.registry.remember(wanted.topic, config);
     if (status === 'conflict') this.assertSameConfig(config, wanted);
@@ -88,11 +89,8 @@ export class TopicAdmin {
     const lookup = await this.ctx.run('read the Redis topology', () => readTopology(this.ctx.client));
     const partitions = await Promise.all(
       range(config.partitions).map(async (partition) => {
-        const key = this.ctx.keys.log(topic, partition);
-        const [, highOffset, lowOffset] = await this.ctx.run(`describe partition ${partition} of '${topic}'`, () =>
-          runScript<[number, number, number, number]>(this.ctx.client, 'partition-offsets', [key], []),
-        );
-        return { partition, lowOffset, highOffset, ...lookup(key) };
+        const { highOffset, lowOffset } = await this.ctx.call(SCRIPTS.partitionOffsets, { topic, partition });
+        return { partition, lowOffset, highOffset, ...lookup(this.ctx.keys.log(topic, partition)) };
       }),
     );
     return { topic, retention: config.retention, createdAt: config.createdAt, partitions };
@@ -108,9 +106,7 @@ export class TopicAdmin {
     }
     if (partitions === current.partitions) return;
     await this.createLogs(topic, current.partitions, partitions);
-    const [status, stored] = await this.ctx.run(`add partitions to '${topic}'`, () =>
-      runScript<GrowReply>(this.ctx.client, 'grow-topic', [this.ctx.keys.topics()], [topic, partitions]),
-    );
+    const { status, config: stored } = await this.ctx.call(SCRIPTS.growTopic, { topic, partitions });
     if (status === 'missing') throw new UnknownTopicError(topic);
     const config = fromStored(topic, stored!);
     this.registry.remember(topic, config);
@@ -131,30 +127,34 @@ export class TopicAdmin {
       range(config.partitions).map(async (partition) => {
         const log = this.ctx.keys.log(topic, partition);
         const groups = await this.ctx.run(`list groups of '${topic}'`, () => readGroupNames(this.ctx, log));
-        const keys = [log, ...groups.flatMap((group) => this.ctx.keys.groupPartitionKeys(topic, partition, group))];
+        const keys = [...this.ctx.keys.partitionKeys(topic, partition), ...groups.flatMap((group) => this.ctx.keys.groupPartitionKeys(topic, partition, group))];
         await this.ctx.run(`delete partition ${partition} of '${topic}'`, () => this.ctx.client.del(...keys));
       }),
     );
   }
 
   /**
-   * Removes messages older than each topic's `maxAgeMs`. The broker host runs this on a schedule;
-   * call it yourself when you run without one.
+   * Removes messages appended longer ago than each topic's `maxAgeMs`, by the Redis clock and the
+   * partitions' time index (never by producer timestamps or this process's clock). Each call
+   * removes at most `RETENTION_ENTRIES_PER_CALL` entries of a partition and continues with more
+   * calls, so no single script holds Redis up. The broker host runs this on a schedule; call it
+   * yourself when you run without one.
    */
-  async enforceRetention(now = Date.now()): Promise<RetentionResult[]> {
+  async enforceRetention(): Promise<RetentionResult[]> {
     const topics = (await this.registry.list()).filter((config) => config.retention.maxAgeMs !== null);
     const results: RetentionResult[] = [];
     for (const config of topics) {
-      const cutoff = now - config.retention.maxAgeMs!;
       let removed = 0;
       for (const partition of range(config.partitions)) {
-        const key = this.ctx.keys.log(config.topic, partition);
         for (;;) {
-          const [count, more] = await this.ctx.run(`enforce retention on '${config.topic}'`, () =>
-            runScript<[number, number]>(this.ctx.client, 'trim-by-age', [key], [cutoff, 10_000]),
-          );
-          removed += count;
-          if (more === 0) break;
+          const trimmed = await this.ctx.call(SCRIPTS.trimByAge, {
+            topic: config.topic,
+            partition,
+            maxAgeMs: config.retention.maxAgeMs!,
+            maxEntries: RETENTION_ENTRIES_PER_CALL,
+          });
+          removed += trimmed.removed;
+          if (!trimmed.more) break;
         }
       }
       results.push({ topic: config.topic, removed });
@@ -175,9 +175,7 @@ export class TopicAdmin {
   }
 
   private async createLogs(topic: string, from: number, to: number): Promise<void> {
-    await this.ctx.run(`create the partitions of '${topic}'`, () =>
-      Promise.all(range(to - from).map((i) => runScript(this.ctx.client, 'create-partition', [this.ctx.keys.log(topic, from + i)], []))),
-    );
+    await Promise.all(range(to - from).map((i) => this.ctx.call(SCRIPTS.createPartition, { topic, partition: from + i })));
   }
 
   private assertSameConfig(existing: TopicConfig, wanted: TopicConfig): void {
@@ -214,7 +212,8 @@ function validateCreateRequest(request: CreateTopicRequest): TopicConfig {
   const maxAgeMs = retention.maxAgeMs ?? null;
   if (maxMessages !== null) assertInteger('retention.maxMessages', maxMessages, 1);
   if (maxAgeMs !== null) assertInteger('retention.maxAgeMs', maxAgeMs, 1);
-  return { topic: request.topic, partitions, retention: { maxMessages, maxAgeMs }, createdAt: Date.now() };
+  // createdAt is set by the register-topic script from the Redis clock.
+  return { topic: request.topic, partitions, retention: { maxMessages, maxAgeMs }, createdAt: 0 };
 }
 
 /** Names of the Redis consumer groups on a stream; none when it does not exist. */

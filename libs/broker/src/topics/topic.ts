@@ -2,7 +2,7 @@
 export interface RetentionPolicy {
   /** Keep about this many messages per partition (trimmed on write, approximately). */
   maxMessages: number | null;
-  /** Drop messages older than this (applied by `admin.enforceRetention()`). */
+  /** Drop messages appended longer ago than this, by the Redis clock (applied by `admin.enforceRetention()`). */
   maxAgeMs: number | null;
 }
 
@@ -11,7 +11,7 @@ export interface TopicConfig {
   topic: string;
   partitions: number;
   retention: RetentionPolicy;
-  /** When the topic was created, in milliseconds since the epoch. */
+  /** When the topic was created, in milliseconds since the epoch on the Redis clock. */
   createdAt: number;
 }
 

@@ -1,27 +1,46 @@
+#!lua flags=allow-oom
 --[[
-  ack — a member acknowledges messages its handler processed; refused when it no longer holds the
-  partition's lease (fencing), so a paused member cannot commit on top of the new owner.
+  ack — a worker acknowledges messages its handler processed; refused when its token no longer
+  holds the partition's lease (fencing). Each message is named by its offset and its message id, so
+  an acknowledgement sent before Redis lost writes cannot remove a different message that was
+  given the same offset afterwards.
 
   KEYS[1]  log       stream  the partition log
-  KEYS[2]  lease     string  must hold memberId
+  KEYS[2]  lease     string  must hold token
   KEYS[3]  attempts  hash    stream ID → failure record; records of acknowledged messages are removed
   KEYS[4]  stats     hash    counters of the group on this partition
   ARGV[1]  group     string
-  ARGV[2]  memberId  string
-  ARGV[3…] ids       stream IDs to acknowledge
+  ARGV[2]  token     string
+  ARGV[3…] pairs     stream ID, message id ('' for entries written without one)
 
-  Returns  the number of messages that left the pending list, or -1 when fenced.
+  Returns  { 'ok', acknowledged, stale } — acknowledged: messages that left the pending list;
+           stale: IDs now holding another message (left pending for their owner to deliver);
+           { 'fenced' }.
+  Notes    Repeating an acknowledgement changes nothing: XACK of an acknowledged ID is a no-op, and
+           the counter counts what XACK removed. An ID whose entry retention removed is
+           acknowledged: nothing can be delivered from it any more.
+           allow-oom: acknowledging must go on under maxmemory; it frees memory.
 ]]
+--#include lib/entries.lua
+--#include lib/message.lua
+
 local log, lease, attempts, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local group, memberId = ARGV[1], ARGV[2]
-if redis.call('GET', lease) ~= memberId then
-  return -1
+local group, token = ARGV[1], ARGV[2]
+if redis.call('GET', lease) ~= token then
+  return { 'fenced' }
 end
-local acked = redis.call('XACK', log, group, unpack(ARGV, 3))
-if redis.call('EXISTS', attempts) == 1 then
-  redis.call('HDEL', attempts, unpack(ARGV, 3))
+local ids, stale = {}, {}
+for i = 3, #ARGV, 2 do
+  if sameMessage(log, ARGV[i], ARGV[i + 1]) == 'other' then
+    stale[#stale + 1] = ARGV[i]
+  else
+    ids[#ids + 1] = ARGV[i]
+  end
 end
-if acked > 0 then
-  redis.call('HINCRBY', stats, 'processed', acked)
+local acknowledged = 0
+if #ids > 0 then
+  acknowledged = redis.call('XACK', log, group, unpack(ids))
+  redis.call('HDEL', attempts, unpack(ids))
+  if acknowledged > 0 then redis.call('HINCRBY', stats, 'processed', acknowledged) end
 end
-return acked
+return { 'ok', acknowledged, stale }

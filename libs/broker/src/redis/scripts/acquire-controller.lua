@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[
   acquire-controller — campaign for, or renew, the leader lease of the maintenance controller.
   Every new term gets a higher epoch, so a holder whose term ended (it expired while the holder was

@@ -1,3 +1,4 @@
+#!lua
 --[[
   create-partition — make an empty partition log if it does not exist yet.
 

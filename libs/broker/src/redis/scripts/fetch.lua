@@ -1,74 +1,82 @@
+#!lua flags=allow-oom
 --[[
-  fetch — read new messages of one or more partitions for a member, refusing partitions whose lease
-  it no longer holds, so a fenced member cannot pull messages into its pending list.
+  fetch — read new messages of one or more partitions for their owners, within a byte budget,
+  refusing partitions whose lease the caller no longer holds, so a fenced worker cannot pull
+  messages into the pending list.
 
   KEYS     per partition, in pairs: log (stream), lease (string)
   ARGV[1]  group     string
-  ARGV[2]  memberId  string  also the Redis consumer name
-  ARGV[3…] per partition, in pairs:
+  ARGV[2]  maxBytes  integer budget of the whole call; once spent, later partitions get nothing
+                             (but the first partition with messages always gets one)
+  ARGV[3…] per partition, five values:
+           token     string  the fencing token the worker holds the lease with; also its Redis
+                             consumer name
            count     integer at most this many messages
-           after     ID      the member's read position on the partition (`0-<seq>` of the last
-                             message it received)
+           after     ID      the worker's read position (`0-<seq>` of the last message it received)
+           maxPartitionBytes integer budget of this partition (at least one message)
+           averageBytes      integer the worker's estimate of one entry's size (0: unknown), to
+                             size the first read
 
-  Returns  one reply per partition: { 1, packed } with the entries read (an empty string when there
-           was nothing new), { 0 } when the lease is not this member's, { -1 } when the log or the
-           group is gone (topic deleted, or offsets reset by force).
-           packed: the entries in order, each as its ID, the number of field/value strings, then
-           those strings; every string is a 4-byte big-endian length followed by its bytes, and the
-           count is a 4-byte big-endian integer. One string per partition is far cheaper for Redis
-           to return and for the client to parse than the nested arrays XREADGROUP replies with.
-  Notes    A fetch is idempotent. Entries already delivered to this member after `after` belong to a
-           fetch whose reply never arrived (a dropped connection, a command the client sent again,
-           a Cluster read that failed on another node): they are returned again, oldest first,
-           before anything new. Those that retention removed meanwhile are acknowledged and left
-           out, so the member sees the gap and counts them as skipped.
+  Returns  one reply per partition: { 'ok', packed } with the entries read (packed as in
+           lib/entries.lua; an empty string when there was nothing new), { 'fenced' } when the
+           lease is not held with that token, { 'gone' } when the log or the group is gone (topic
+           deleted, or offsets reset by force).
+  Notes    A fetch may be repeated: entries already delivered to this token after `after` belong to
+           a fetch whose reply never arrived (a command that timed out, a Cluster read that failed
+           on another node): they are returned again, oldest first, before anything new. Those that
+           retention removed meanwhile are acknowledged and left out, so the worker sees the gap.
+           allow-oom: consuming must go on under maxmemory; a read adds only pending-list entries.
 ]]
-local group, memberId = ARGV[1], ARGV[2]
-local pack = struct.pack
+--#include lib/entries.lua
 
-local function packed(entries)
-  local parts, last = {}, 0
-  for _, entry in ipairs(entries) do
-    local id, fields = entry[1], entry[2]
-    last = last + 1
-    parts[last] = pack('>I4', #id) .. id .. pack('>I4', #fields)
-    for f = 1, #fields do
-      parts[last + 1] = pack('>I4', #fields[f])
-      parts[last + 2] = fields[f]
-      last = last + 2
-    end
-  end
-  return table.concat(parts)
-end
-
+local group, maxBytes = ARGV[1], tonumber(ARGV[2])
+local spent, anyEntries = 0, false
 local result = {}
+
 for i = 1, #KEYS, 2 do
   local log, lease = KEYS[i], KEYS[i + 1]
   local n = (i + 1) / 2
-  local count, after = ARGV[1 + 2 * n], ARGV[2 + 2 * n]
-  if redis.call('GET', lease) ~= memberId then
-    result[n] = { 0 }
+  local at = 3 + (n - 1) * 5
+  local token, count, after = ARGV[at], tonumber(ARGV[at + 1]), ARGV[at + 2]
+  local budget = math.min(tonumber(ARGV[at + 3]), maxBytes - spent)
+  local averageBytes = tonumber(ARGV[at + 4])
+
+  if redis.call('GET', lease) ~= token then
+    result[n] = { 'fenced' }
+  elseif budget <= 0 and anyEntries then
+    result[n] = { 'ok', '' }
   else
-    -- Normally empty: this member's pending entries past its read position.
-    local read = redis.pcall('XREADGROUP', 'GROUP', group, memberId, 'COUNT', count, 'STREAMS', log, after)
-    local entries = {}
-    if type(read) == 'table' and not read.err and read[1] then
-      local removed = {}
-      for _, entry in ipairs(read[1][2]) do
-        if entry[2] then entries[#entries + 1] = entry else removed[#removed + 1] = entry[1] end
-      end
-      if #removed > 0 then redis.call('XACK', log, group, unpack(removed)) end
+    budget = math.max(budget, 1)
+    local first = firstReadCount(count, budget, averageBytes)
+    local gone = false
+    -- Normally empty: this token's pending entries past its read position.
+    local cursor = after
+    local history = readWithin(function(want)
+      local read = redis.pcall('XREADGROUP', 'GROUP', group, token, 'COUNT', want, 'STREAMS', log, cursor)
+      if type(read) == 'table' and read.err then gone = true return nil end
+      if not read or not read[1] or #read[1][2] == 0 then return nil end
+      cursor = read[1][2][#read[1][2]][1]
+      return read[1][2]
+    end, count, budget, first)
+    local entries, removed = {}, {}
+    for _, entry in ipairs(history) do
+      if entry[2] then entries[#entries + 1] = entry else removed[#removed + 1] = entry[1] end
     end
-    if #entries == 0 then
-      read = redis.pcall('XREADGROUP', 'GROUP', group, memberId, 'COUNT', count, 'STREAMS', log, '>')
-      if type(read) == 'table' and not read.err and read[1] then
-        for _, entry in ipairs(read[1][2]) do entries[#entries + 1] = { entry[1], entry[2] or {} } end
-      end
+    if #removed > 0 then redis.call('XACK', log, group, unpack(removed)) end
+    if not gone and #entries == 0 then
+      entries = readWithin(function(want)
+        local read = redis.pcall('XREADGROUP', 'GROUP', group, token, 'COUNT', want, 'STREAMS', log, '>')
+        if type(read) == 'table' and read.err then gone = true return nil end
+        if not read or not read[1] then return nil end
+        return read[1][2]
+      end, count, budget, first)
     end
-    if type(read) == 'table' and read.err then
-      result[n] = { -1 }
+    if gone then
+      result[n] = { 'gone' }
     else
-      result[n] = { 1, packed(entries) }
+      for _, entry in ipairs(entries) do spent = spent + entryBytes(entry) end
+      if #entries > 0 then anyEntries = true end
+      result[n] = { 'ok', packEntries(entries) }
     end
   end
 end

@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 --[[
   group-offsets — one group's position on one partition, read atomically for describeGroup.
 
@@ -6,14 +7,16 @@
   KEYS[3]  delay    zset    the group's delay queue on the partition
   KEYS[4]  dlt      stream  the group's dead letters on the partition
   KEYS[5]  stats    hash    the group's counters on the partition
+  KEYS[6]  taken    hash    delay-queue messages a worker took and has not finished
   ARGV[1]  group    string
 
   Returns  { state, highOffset, lowOffset, lastDeliveredSeq, pendingCount, minPendingSeq, owner,
              retrying, deadLettered, stats (flat field/value list) }
+           retrying counts the delay queue and what a worker took from it.
            state: 1 group positioned on the log, 0 group never read this partition, -1 no log.
            minPendingSeq is -1 with nothing pending; owner is '' without a live lease.
 ]]
-local log, lease, delay, dlt, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local log, lease, delay, dlt, stats, taken = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local group = ARGV[1]
 if redis.call('EXISTS', log) == 0 then
   return { -1 }
@@ -51,7 +54,7 @@ end
 return {
   state, high, low, lastDelivered, pending, minPending,
   redis.call('GET', lease) or '',
-  redis.call('ZCARD', delay),
+  redis.call('ZCARD', delay) + redis.call('HLEN', taken),
   redis.call('XLEN', dlt),
   redis.call('HGETALL', stats),
 }

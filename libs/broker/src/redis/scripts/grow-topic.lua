@@ -1,3 +1,4 @@
+#!lua
 --[[
   grow-topic — raise a topic's partition count; never lowers it.
 

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[
   membership — a member heartbeats (join) or leaves; the group's assignment is recomputed in the
   same atomic step whenever the live members, their subscriptions or the partition counts changed.
@@ -6,13 +7,15 @@
   KEYS[2]  memberInfo  hash   member id → JSON { clientId, topics: [topic, …] }
   KEYS[3]  assignment  hash   member id → JSON [ "topic:partition", … ]; plus __generation and
                               __fingerprint (sha1 of what the assignment was computed from)
-  KEYS[4]  topics      hash   topic → partition count the group knows (only grows)
+  KEYS[4]  topics      hash   topic → '<partition count> <createdAt>' the group knows: the count
+                              only grows for one topic; a later createdAt (the topic was deleted
+                              and created again) replaces it
   KEYS[5]  origins     hash   topic → partition count when the group first subscribed to it
   ARGV[1]  op          'join' | 'leave'
   ARGV[2]  memberId    string
   ARGV[3]  sessionMs   integer  session timeout; the member is dropped this long after its last heartbeat
   ARGV[4]  info        string   JSON { clientId, topics } of the member (join only)
-  ARGV[5…] topics      pairs of topic, partition count as the member sees them (join only)
+  ARGV[5…] topics      triples of topic, partition count, createdAt as the member sees them (join only)
 
   Returns  { generation, owned (JSON list of "topic:partition"), origins (flat topic, count list),
              msUntilNextExpiry (earliest deadline of another member, -1 when none), liveMembers }
@@ -20,12 +23,15 @@
            differ by at most one. Members keep what they own up to their quota (the larger quotas go
            to those owning most), and only the surplus and orphaned partitions move: a join or a
            leave moves no more partitions than balance requires.
+           Times come from the Redis clock. allow-oom: membership must keep working under maxmemory,
+           or every member would lose its partitions while acknowledgements still work.
 ]]
+--#include lib/clock.lua
+
 local membersKey, infoKey, assignKey, topicsKey, originsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local op, memberId, sessionMs = ARGV[1], ARGV[2], tonumber(ARGV[3])
 
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local now = nowMs()
 
 -- Drop members whose session expired.
 local expired = redis.call('ZRANGEBYSCORE', membersKey, '-inf', now)
@@ -39,11 +45,21 @@ if op == 'join' then
   if redis.call('HGET', infoKey, memberId) ~= ARGV[4] then
     redis.call('HSET', infoKey, memberId, ARGV[4])
   end
-  for i = 5, #ARGV, 2 do
-    local topic, count = ARGV[i], tonumber(ARGV[i + 1])
-    local known = tonumber(redis.call('HGET', topicsKey, topic) or '0')
-    if count > known then redis.call('HSET', topicsKey, topic, count) end
-    redis.call('HSETNX', originsKey, topic, count)
+  for i = 5, #ARGV, 3 do
+    local topic, count, createdAt = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+    local known = redis.call('HGET', topicsKey, topic)
+    local knownCount, knownCreatedAt = 0, 0
+    if known then
+      knownCount, knownCreatedAt = string.match(known, '^(%d+) (%d+)$')
+      knownCount, knownCreatedAt = tonumber(knownCount) or 0, tonumber(knownCreatedAt) or 0
+    end
+    if createdAt > knownCreatedAt then
+      -- New, or deleted and created again: its partitions start from what it has now.
+      redis.call('HSET', topicsKey, topic, count .. ' ' .. createdAt)
+      redis.call('HSET', originsKey, topic, count)
+    elseif createdAt == knownCreatedAt and count > knownCount then
+      redis.call('HSET', topicsKey, topic, count .. ' ' .. createdAt)
+    end
   end
 else
   redis.call('ZREM', membersKey, memberId)
@@ -60,6 +76,7 @@ for _, id in ipairs(ids) do
   parts[#parts + 1] = id .. '=' .. infos[id]
 end
 local counts = redis.call('HGETALL', topicsKey)
+for i = 2, #counts, 2 do counts[i] = string.match(counts[i], '^(%d+)') end
 for i = 1, #counts, 2 do parts[#parts + 1] = '#' .. counts[i] .. '=' .. counts[i + 1] end
 table.sort(parts)
 local fingerprint = redis.sha1hex(table.concat(parts, '\n'))

@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 --[[
   partition-offsets — the log start and log end offsets of one partition, read atomically.
 

@@ -1,29 +1,44 @@
+#!lua flags=allow-oom
 --[[
   record-failure — count a failed attempt of a message that stays pending (blocking retry), so the
-  count survives a crash or a takeover.
+  count survives a crash or a takeover. Recording the same attempt twice counts it once.
 
-  KEYS[1]  lease     string  must hold memberId
-  KEYS[2]  attempts  hash    stream ID → JSON failure record
-  KEYS[3]  stats     hash    counters of the group on this partition
-  ARGV[1]  memberId  string
-  ARGV[2]  id        string  stream ID of the message
-  ARGV[3]  nowMs     integer time of the failure
-  ARGV[4]  error     string  JSON { name, message, stack } of the failure (bounded by the caller)
+  KEYS[1]  log       stream  the partition log
+  KEYS[2]  lease     string  must hold token
+  KEYS[3]  attempts  hash    stream ID → JSON failure record { attempts, firstFailureAt,
+                             lastFailureAt, error, m (message id) }
+  KEYS[4]  stats     hash    counters of the group on this partition
+  ARGV[1]  group     string
+  ARGV[2]  token     string
+  ARGV[3]  id        string  stream ID of the message
+  ARGV[4]  messageId string  the message's id ('' for entries written without one)
+  ARGV[5]  attempt   integer the attempt that failed (1 for the first delivery)
+  ARGV[6]  error     string  JSON { name, message } of the failure (bounded by the caller)
 
-  Returns  the number of failed attempts so far, or -1 when fenced.
+  Returns  { 'ok', attempts } — failed attempts recorded so far; { 'fenced' }; { 'stale' } when the
+           message is no longer pending for the group or its offset holds another message.
+  Notes    Times come from the Redis clock.
 ]]
-local lease, attempts, stats = KEYS[1], KEYS[2], KEYS[3]
-local memberId, id, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
-if redis.call('GET', lease) ~= memberId then
-  return -1
+--#include lib/clock.lua
+--#include lib/entries.lua
+--#include lib/message.lua
+
+local log, lease, attempts, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local group, token, id, messageId, attempt = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+if redis.call('GET', lease) ~= token then
+  return { 'fenced' }
 end
-local record = { attempts = 0, firstFailureAt = now }
-local stored = redis.call('HGET', attempts, id)
-if stored then record = cjson.decode(stored) end
-record.attempts = record.attempts + 1
-record.lastFailureAt = now
-record.error = cjson.decode(ARGV[4])
-redis.call('HSET', attempts, id, cjson.encode(record))
-redis.call('HINCRBY', stats, 'failed', 1)
-redis.call('HINCRBY', stats, 'retried', 1)
-return record.attempts
+if not isPending(log, group, id) or sameMessage(log, id, messageId) == 'other' then
+  return { 'stale' }
+end
+local now = nowMs()
+local record = failureRecord(attempts, id, messageId, now)
+if record.attempts < attempt then
+  record.attempts = attempt
+  record.lastFailureAt = now
+  record.error = cjson.decode(ARGV[6])
+  redis.call('HSET', attempts, id, cjson.encode(record))
+  redis.call('HINCRBY', stats, 'failed', 1)
+  redis.call('HINCRBY', stats, 'retried', 1)
+end
+return { 'ok', record.attempts }

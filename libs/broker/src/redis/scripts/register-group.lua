@@ -1,3 +1,4 @@
+#!lua
 --[[
   register-group — remember a group and the topics it consumes, for listGroups.
 

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[
   release-controller — end the caller's term of the maintenance controller's leader lease, so
   another candidate can take over at its next campaign instead of waiting for the lease to expire.

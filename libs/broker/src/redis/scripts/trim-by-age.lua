@@ -1,54 +1,49 @@
+#!lua flags=allow-oom
 --[[
-  trim-by-age — remove entries older than a cutoff from the head of a partition log.
+  trim-by-age — remove entries appended longer ago than the topic's retention from the head of a
+  partition log, using the partition's time index and the Redis clock, so neither producer
+  timestamps nor the caller's clock decide what is old.
 
-  KEYS[1]  log       stream   the partition log
-  ARGV[1]  cutoffMs  integer  entries whose timestamp field `t` is below this are expired
-  ARGV[2]  maxScan   integer  at most this many entries are examined per call
+  KEYS[1]  log         stream  the partition log
+  KEYS[2]  times       zset    time index (see produce): '<bucketStartMs>:<lastOffset>' → append
+                               time of the newest entry up to lastOffset
+  ARGV[1]  maxAgeMs    integer entries appended more than this long ago are expired
+  ARGV[2]  maxEntries  integer at most this many entries are removed per call
 
-  Returns  { removed, more } — `more` is 1 when the scan stopped at maxScan and expired entries
-           may remain (call again).
-  Notes    Kafka deletes whole segments once their newest record is older than the retention;
-           Brook trims from the oldest entry up to the first one that is still young enough, so an
-           entry with an old timestamp behind a young one survives until the young one expires.
+  Returns  { removed, more } — `more` is 1 when expired entries remain (call again).
+  Notes    Entries are removed when every entry up to them is expired: an index point says all
+           entries up to its offset were appended by its time. Precision is the index's one-second
+           buckets. Kafka likewise deletes whole segments once their newest record is too old.
+           allow-oom: trimming frees memory.
 ]]
-local log = KEYS[1]
-local cutoff = tonumber(ARGV[1])
-local maxScan = tonumber(ARGV[2])
+--#include lib/clock.lua
 
-local scanned = 0
-local keepFrom = nil
-local lastSeen = nil
-local start = '-'
-while scanned < maxScan do
-  local batch = math.min(100, maxScan - scanned)
-  local entries = redis.call('XRANGE', log, start, '+', 'COUNT', batch)
-  if #entries == 0 then break end
-  for _, entry in ipairs(entries) do
-    scanned = scanned + 1
-    local fields = entry[2]
-    local t = nil
-    for i = 1, #fields, 2 do
-      if fields[i] == 't' then t = tonumber(fields[i + 1]) break end
-    end
-    if t ~= nil and t >= cutoff then
-      keepFrom = entry[1]
-      break
-    end
-    lastSeen = entry[1]
-  end
-  if keepFrom ~= nil or #entries < batch then break end
-  start = '(' .. lastSeen
-end
+local log, times = KEYS[1], KEYS[2]
+local maxAgeMs, maxEntries = tonumber(ARGV[1]), tonumber(ARGV[2])
+local cutoff = nowMs() - maxAgeMs
 
-if keepFrom ~= nil then
-  return { redis.call('XTRIM', log, 'MINID', keepFrom), 0 }
-end
-if lastSeen == nil then
+local point = redis.call('ZREVRANGEBYSCORE', times, cutoff, '-inf', 'LIMIT', 0, 1)
+if #point == 0 then
   return { 0, 0 }
 end
--- Everything examined is expired: drop it, and ask for another call if the scan was cut short.
-local seq = tonumber(string.sub(lastSeen, 3))
-local removed = redis.call('XTRIM', log, 'MINID', '0-' .. (seq + 1))
-local more = 0
-if scanned >= maxScan then more = 1 end
+local expiredUpTo = tonumber(string.match(point[1], ':(%d+)$'))
+
+local first = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
+if #first == 0 then
+  redis.call('ZREMRANGEBYSCORE', times, '-inf', cutoff)
+  return { 0, 0 }
+end
+local low = tonumber(string.sub(first[1][1], 3)) - 1
+if low > expiredUpTo then
+  redis.call('ZREMRANGEBYSCORE', times, '-inf', cutoff)
+  return { 0, 0 }
+end
+
+local upTo, more = expiredUpTo, 0
+if expiredUpTo - low + 1 > maxEntries then
+  upTo, more = low + maxEntries - 1, 1
+end
+-- Offset n is ID 0-(n + 1): keep IDs from 0-(upTo + 2) on.
+local removed = redis.call('XTRIM', log, 'MINID', '0-' .. (upTo + 2))
+if more == 0 then redis.call('ZREMRANGEBYSCORE', times, '-inf', cutoff) end
 return { removed, more }

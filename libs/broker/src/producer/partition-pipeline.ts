@@ -1,0 +1,251 @@
+import { retryRetriable } from '../client/io-retry.js';
+import {
+  BrokerError,
+  DataLossError,
+  InvalidTimestampError,
+  NotEnoughReplicasError,
+  OutOfOrderSequenceError,
+  ProducerFencedError,
+  UnknownTopicError,
+} from '../errors/errors.js';
+import type { EncodedMessage } from '../message/wire.js';
+import type { ProduceInput, ProduceReply } from '../redis/specs/produce.js';
+import type { ResolvedProducerOptions } from './producer.options.js';
+import type { SendRequest } from './send-request.js';
+
+/** A message waiting for its partition's next batch. */
+export interface QueuedMessage {
+  request: SendRequest;
+  /** Its position in the request's results. */
+  index: number;
+  encoded: EncodedMessage;
+}
+
+/** Who a producer is: its id and, for a stable `producerId`, the epoch of this instance. */
+export interface ProducerIdentity {
+  producerId: string;
+  epoch: number;
+}
+
+/** What a partition pipeline needs from its producer. */
+export interface PipelineHost {
+  readonly options: ResolvedProducerOptions;
+  identity(): Promise<ProducerIdentity>;
+  append(input: ProduceInput): Promise<ProduceReply>;
+  /** Resolves once the replicas of the primary `replicationId` confirmed what was appended (acks 'all'); absent otherwise. */
+  confirmReplicas?: (replicationId: string) => Promise<void>;
+  /** The topic no longer exists: forget its cached metadata. */
+  forgetTopic(topic: string): void;
+  /** A newer instance of this producer id took over. */
+  fenced(error: ProducerFencedError): void;
+  /** Something went wrong in the background: retries, lost writes. */
+  report(operation: string, error: BrokerError): void;
+}
+
+/** Settings of the partition that shape its appends. */
+export interface PartitionSettings {
+  topic: string;
+  partition: number;
+  /** Approximate cap on the log length; 0 = none. */
+  maxLen: number;
+  /** The topic has age retention: keep the time index. */
+  timeIndex: boolean;
+}
+
+/**
+ * The messages of one partition on their way to Redis, in order: at most one batch is in flight
+ * per partition, numbered with the producer's sequence, and retried until Redis answers; a batch
+ * Redis already appended is answered with its original offsets (see produce.lua). One batch in
+ * flight keeps order across retries without any reordering logic; messages arriving meanwhile
+ * fill the next batch.
+ */
+export class PartitionPipeline {
+  private pending: QueuedMessage[] = [];
+  private pendingBytes = 0;
+  private inFlightBytes = 0;
+  private sending: Promise<void> | undefined;
+  private nextSeq = 0;
+  /** Highest sequence Redis confirmed to this producer, to tell lost writes from abandoned ones. */
+  private confirmedSeq = -1;
+  /** Highest offset this producer was given on the partition: a lower one later means Redis went back. */
+  private highestOffset = -1;
+
+  constructor(
+    readonly settings: PartitionSettings,
+    private readonly host: PipelineHost,
+  ) {}
+
+  /** Bytes queued or in flight. */
+  get queuedBytes(): number {
+    return this.pendingBytes + this.inFlightBytes;
+  }
+
+  get idle(): boolean {
+    return this.sending === undefined && this.pending.length === 0;
+  }
+
+  add(message: QueuedMessage): void {
+    this.pending.push(message);
+    this.pendingBytes += message.encoded.sizeBytes;
+  }
+
+  /** Starts the next batch unless one is in flight; resolves when the pipeline ran dry. */
+  pump(): Promise<void> {
+    if (this.sending === undefined && this.pending.length > 0) {
+      this.sending = this.sendNext().finally(() => {
+        this.sending = undefined;
+        if (this.pending.length > 0) void this.pump();
+      });
+    }
+    return this.sending ?? Promise.resolve();
+  }
+
+  /** Fails everything queued (the producer was fenced or closed without sending). */
+  failPending(error: BrokerError): void {
+    for (const message of this.pending.splice(0)) message.request.fail(error);
+    this.pendingBytes = 0;
+  }
+
+  private cut(): QueuedMessage[] {
+    const { maxBatchMessages, maxBatchBytes } = this.host.options;
+    let bytes = 0;
+    let count = 0;
+    while (count < this.pending.length && count < maxBatchMessages) {
+      const size = this.pending[count].encoded.sizeBytes;
+      if (count > 0 && bytes + size > maxBatchBytes) break;
+      bytes += size;
+      count++;
+    }
+    const batch = this.pending.splice(0, count);
+    this.pendingBytes -= bytes;
+    this.inFlightBytes = bytes;
+    return batch;
+  }
+
+  private async sendNext(): Promise<void> {
+    const batch = this.cut();
+    try {
+      await this.send(batch);
+    } finally {
+      this.inFlightBytes = 0;
+    }
+  }
+
+  private async send(batch: QueuedMessage[]): Promise<void> {
+    const { topic, partition } = this.settings;
+    const { options } = this.host;
+    let identity: ProducerIdentity;
+    try {
+      identity = await this.host.identity();
+    } catch (error) {
+      return failAll(batch, asBrokerError(error));
+    }
+    const baseSeq = this.nextSeq;
+    this.nextSeq += batch.length;
+    const input: ProduceInput = {
+      topic,
+      partition,
+      ...identity,
+      baseSeq,
+      maxLen: this.settings.maxLen,
+      timeIndex: this.settings.timeIndex,
+      minInSync: options.acks === 'all' ? options.minInSyncReplicas : 0,
+      aheadMs: options.timestampWindow.aheadMs ?? -1,
+      behindMs: options.timestampWindow.behindMs ?? -1,
+      messages: batch.map(({ encoded }) => ({ timestamp: encoded.timestamp, fields: encoded.fields })),
+    };
+    const deadline = performance.now() + options.deliveryTimeoutMs;
+    let reply: ProduceReply | undefined;
+    try {
+      reply = await retryRetriable(() => this.host.append(input), {
+        operation: `send to partition ${partition} of '${topic}'`,
+        initialBackoffMs: 50,
+        maxBackoffMs: 1_000,
+        shouldStop: () => performance.now() > deadline,
+        onRetry: (error) => this.host.report(`send to partition ${partition} of '${topic}'`, error),
+      });
+    } catch (error) {
+      // Redis may or may not have appended it: its sequence numbers are spent, never reused.
+      return failAll(batch, asBrokerError(error));
+    }
+    if (reply === undefined) return failAll(batch, new BrokerError('TIMEOUT', `Could not send to partition ${partition} of '${topic}' within deliveryTimeoutMs (${options.deliveryTimeoutMs} ms); the messages may or may not have been written.`, { retriable: true }));
+
+    switch (reply.status) {
+      case 'ok':
+      case 'duplicate':
+        return this.landed(batch, baseSeq, reply.firstOffset, reply.appendMs, reply.status === 'ok' ? reply.gapFrom : -1, reply.replicationId);
+      case 'fenced': {
+        const error = new ProducerFencedError(identity.producerId, identity.epoch, reply.epoch);
+        this.host.fenced(error);
+        return failAll(batch, error);
+      }
+      case 'gone':
+        this.nextSeq = baseSeq;
+        this.host.forgetTopic(topic);
+        return failAll(batch, new UnknownTopicError(topic, `partition ${partition} no longer exists; the topic was deleted, create it again first`));
+      case 'not-enough-replicas':
+        this.nextSeq = baseSeq;
+        return failAll(batch, new NotEnoughReplicasError(reply.inSync, options.minInSyncReplicas, options.ackTimeoutMs, false));
+      case 'out-of-order':
+        return failAll(batch, new OutOfOrderSequenceError(topic, partition, `batch from sequence ${baseSeq}, last appended ${reply.lastSeq}`));
+      case 'invalid-timestamp':
+        return this.refuseTimestamp(batch, baseSeq, reply);
+    }
+  }
+
+  /** Fails the send that carried the bad timestamp and puts the other messages of the batch back in front. */
+  private refuseTimestamp(batch: QueuedMessage[], baseSeq: number, reply: Extract<ProduceReply, { status: 'invalid-timestamp' }>): void {
+    this.nextSeq = baseSeq;
+    const { aheadMs, behindMs } = this.host.options.timestampWindow;
+    const window = `${behindMs === null ? 'any age' : `at most ${behindMs} ms old`}, ${aheadMs === null ? 'any time ahead' : `at most ${aheadMs} ms ahead`}`;
+    const offending = batch[reply.index].request;
+    offending.fail(new InvalidTimestampError(this.settings.topic, reply.timestamp, reply.nowMs, window));
+    const rest = batch.filter((message) => message.request !== offending);
+    this.pending.unshift(...rest);
+    this.pendingBytes += rest.reduce((sum, message) => sum + message.encoded.sizeBytes, 0);
+  }
+
+  private async landed(batch: QueuedMessage[], baseSeq: number, firstOffset: number, appendMs: number, gapFrom: number, replicationId: string): Promise<void> {
+    const { topic, partition } = this.settings;
+    if (gapFrom >= 0 && this.confirmedSeq >= gapFrom) {
+      const lost = this.confirmedSeq - gapFrom + 1;
+      this.host.report(
+        `send to partition ${partition} of '${topic}'`,
+        new DataLossError(
+          `Redis lost ${lost} message(s) of partition ${partition} of '${topic}' it had acknowledged to this producer ` +
+            `(sequence ${gapFrom} to ${this.confirmedSeq}): it restarted from an older snapshot or failed over to a replica ` +
+            `that lacked them. Writes acknowledged with acks: 'all' survive a failover; see "Delivery guarantees".`,
+        ),
+      );
+    }
+    if (firstOffset <= this.highestOffset) {
+      this.host.report(
+        `send to partition ${partition} of '${topic}'`,
+        new DataLossError(
+          `The log of partition ${partition} of '${topic}' went back from offset ${this.highestOffset + 1} to ${firstOffset}: ` +
+            `Redis lost writes (a restart from an older snapshot, or a failover to a lagging replica); offsets are handed out again.`,
+        ),
+      );
+    }
+    this.highestOffset = firstOffset + batch.length - 1;
+    this.confirmedSeq = Math.max(this.confirmedSeq, baseSeq + batch.length - 1);
+    if (this.host.confirmReplicas) {
+      try {
+        await this.host.confirmReplicas(replicationId);
+      } catch (error) {
+        return failAll(batch, asBrokerError(error));
+      }
+    }
+    batch.forEach(({ request, index, encoded }, i) =>
+      request.landed(index, { topic, partition, offset: firstOffset + i, timestamp: encoded.timestamp ?? appendMs }),
+    );
+  }
+}
+
+function failAll(batch: QueuedMessage[], error: BrokerError): void {
+  for (const { request } of batch) request.fail(error);
+}
+
+function asBrokerError(error: unknown): BrokerError {
+  return error instanceof BrokerError ? error : new BrokerError('INTERNAL', String(error), { cause: error });
+}

@@ -1,0 +1,70 @@
+-- Reading log entries within a byte budget, and packing them for the client.
+
+-- Bytes of an entry as the client will receive it: its ID and every field and value.
+local function entryBytes(entry)
+  local bytes = #entry[1]
+  local fields = entry[2]
+  if fields then
+    for f = 1, #fields do bytes = bytes + #fields[f] end
+  end
+  return bytes
+end
+
+-- The value of field `name` of an entry, or nil. Message ids ('i') are written first, so the loop
+-- normally stops at once.
+local function entryField(fields, name)
+  if not fields then return nil end
+  for f = 1, #fields, 2 do
+    if fields[f] == name then return fields[f + 1] end
+  end
+  return nil
+end
+
+-- Calls `read(count)` (a read that consumes what it returns, such as XREADGROUP '>') repeatedly,
+-- sizing each call so the total stays within `maxBytes`: the first call reads `firstCount` entries
+-- (from the caller's estimate of the entry size), later calls as many as the average size so far
+-- leaves room for. At least one entry is read when one exists. Returns the entries and their bytes.
+local function readWithin(read, count, maxBytes, firstCount)
+  local entries, bytes = {}, 0
+  local want = math.max(1, math.min(count, firstCount))
+  while want > 0 do
+    local batch = read(want)
+    if batch == nil or #batch == 0 then break end
+    for _, entry in ipairs(batch) do
+      entries[#entries + 1] = entry
+      bytes = bytes + entryBytes(entry)
+    end
+    if #batch < want then break end
+    local left = count - #entries
+    if left <= 0 or bytes >= maxBytes then break end
+    local average = bytes / #entries
+    want = math.min(left, math.floor((maxBytes - bytes) / math.max(average, 1)))
+  end
+  return entries, bytes
+end
+
+-- How many entries of `averageBytes` fit `maxBytes` (0: unknown size, read one to learn it).
+local function firstReadCount(count, maxBytes, averageBytes)
+  if averageBytes <= 0 then return 1 end
+  return math.max(1, math.min(count, math.floor(maxBytes / averageBytes)))
+end
+
+-- The entries as one string: each as its ID, the number of field/value strings, then those
+-- strings; every string is a 4-byte big-endian length followed by its bytes, the count a 4-byte
+-- big-endian integer. One string is far cheaper to return and to parse than nested arrays.
+-- An entry whose fields are gone (trimmed while pending) is packed with zero fields.
+local function packEntries(entries)
+  local pack = struct.pack
+  local parts, last = {}, 0
+  for _, entry in ipairs(entries) do
+    local id, fields = entry[1], entry[2] or {}
+    last = last + 1
+    parts[last] = pack('>I4', #id) .. id .. pack('>I4', #fields)
+    for f = 1, #fields do
+      parts[last + 1] = pack('>I4', #fields[f])
+      parts[last + 2] = fields[f]
+      last = last + 2
+    end
+  end
+  return table.concat(parts)
+end
