@@ -63,6 +63,7 @@ export {
   PartitionOutOfRangeError,
   ProducerFencedError,
   ProducerQueueFullError,
+  RedisOutOfMemoryError,
   RequestTimeoutError,
   TopicConflictError,
   UnknownGroupError,

@@ -14,6 +14,10 @@ const COUNTERS: Record<keyof GroupCounters, { name: string; help: string }> = {
   retried: { name: 'brook_messages_retried_total', help: 'Retries scheduled after a failure, per group and partition.' },
   deadLettered: { name: 'brook_messages_dead_lettered_total', help: 'Messages moved to the dead-letter topic, per group and partition.' },
   skipped: { name: 'brook_messages_skipped_total', help: 'Messages removed by retention before the group read them, per group and partition.' },
+  rollbacks: {
+    name: 'brook_rollbacks_detected_total',
+    help: 'Times a member found the log end below what it had read (Redis lost acknowledged writes), per group and partition.',
+  },
 };
 
 /**

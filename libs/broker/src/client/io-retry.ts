@@ -10,7 +10,7 @@ export interface IoRetryOptions {
   maxBackoffMs: number;
   /** Checked before every attempt and after every wait: true gives up (resolving `undefined`). */
   shouldStop?: () => boolean;
-  /** Ends a wait between attempts early; the attempt after it still checks `shouldStop`. */
+  /** Once aborted, no further attempt is made (resolves `undefined`). */
   signal?: AbortSignal;
   /** Told about every failure that will be retried. */
   onRetry?: (error: BrokerError, attempt: number) => void;
@@ -25,7 +25,7 @@ export interface IoRetryOptions {
  */
 export async function retryRetriable<T>(call: () => Promise<T>, options: IoRetryOptions): Promise<T | undefined> {
   for (let attempt = 1; ; attempt++) {
-    if (options.shouldStop?.()) return undefined;
+    if (options.shouldStop?.() || (attempt > 1 && options.signal?.aborted)) return undefined;
     try {
       return await call();
     } catch (error) {

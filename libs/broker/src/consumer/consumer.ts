@@ -78,6 +78,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   private readonly pausedKeys = new Set<string>();
   private readonly pausedTopics = new Set<string>();
   private readonly pendingSeeks = new Map<string, number>();
+  private readonly missingTopics = new Set<string>();
   private readonly notes = new RebalanceNotes((change) => this.emit('rebalance', change));
   private stopping: Promise<void> | undefined;
 
@@ -200,11 +201,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       fetchConnection === undefined
         ? new PollingFetcher(ctx, { group, pollIntervalMs: options.pollIntervalMs, reportError })
         : new BlockingFetcher(ctx, fetchConnection, { group, memberId, maxWaitTimeMs: options.maxWaitTimeMs, maxBytes: options.maxBytes, reportError });
-    const events: Omit<WorkerEvents, 'skipped'> = {
+    const events: Omit<WorkerEvents, 'skipped' | 'readUpTo' | 'lost'> = {
       retry: (event) => this.emit('retry', event),
       deadLetter: (event) => this.emit('dead-letter', event),
-      lost: (worker, reason) => this.session?.ownership.workerLost(worker, reason),
-      readUpTo: (worker, logEnd) => this.session?.ownership.noteReadUpTo(worker, logEnd),
       reportError,
       crash: (error) => this.crash(error),
     };
@@ -222,7 +221,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       createWorker: (store, lease, lastDeliveredSeq) => {
         const { topic, partition } = store.ref;
         const settings = perTopic.get(topic)!;
-        return new PartitionWorker(
+        const worker: PartitionWorker = new PartitionWorker(
           {
             store,
             lease,
@@ -238,17 +237,24 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
                 return () => this.resume([{ topic, partitions: [partition] }]);
               },
             },
-            events: { ...events, skipped: (range) => this.emit('skipped', { topic, partition, reason: 'retention', ...range }) },
+            events: {
+              ...events,
+              skipped: (range) => this.emit('skipped', { topic, partition, reason: 'retention', ...range }),
+              readUpTo: (logEnd) => this.session?.ownership.noteReadUpTo({ topic, partition }, logEnd),
+              lost: (reason) => this.session?.ownership.workerLost(worker, reason),
+            },
           },
           lastDeliveredSeq,
           this.isPaused(partitionKey(topic, partition)),
         );
+        return worker;
       },
       pendingSeeks: this.pendingSeeks,
       fetcher,
       onAssigned: (tp) => this.notes.add('assigned', tp),
       onRevoked: (tp) => this.notes.add('revoked', tp),
       onLost: (tp, reason) => this.emit('partition.lost', { ...tp, reason }),
+      topicGone: (topic) => this.topicGone(topic),
       reportError,
     });
     const heartbeat = new GroupHeartbeat(ctx, {
@@ -283,13 +289,30 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return session;
   }
 
+  /** The subscribed topics that exist, for the heartbeat; a subscribed topic that vanished is reported once. */
   private async subscribedTopics(): Promise<SubscribedTopic[]> {
     const topics: SubscribedTopic[] = [];
     for (const topic of this.subscriptions.keys()) {
       const config = await this.registry.get(topic);
-      if (config !== undefined) topics.push({ topic, partitions: config.partitions, createdAt: config.createdAt });
+      if (config === undefined) {
+        if (!this.missingTopics.has(topic)) {
+          this.missingTopics.add(topic);
+          this.reportError(`consume '${topic}'`, new UnknownTopicError(topic, 'it was deleted while this consumer was subscribed to it; create it again (the consumer resumes it), or stop the consumer'));
+        }
+        continue;
+      }
+      this.missingTopics.delete(topic);
+      topics.push({ topic, partitions: config.partitions, createdAt: config.createdAt });
     }
     return topics;
+  }
+
+  /** A partition's log is gone: read the topic again and heartbeat, so the assignment follows what exists now. */
+  private topicGone(topic: string): void {
+    void this.registry
+      .get(topic, { fresh: true })
+      .then(() => this.session?.heartbeat.beatNow())
+      .catch((error: unknown) => this.reportError(`read topic '${topic}'`, error));
   }
 
   private async shutdown(): Promise<void> {

@@ -80,13 +80,17 @@ export class BlockingFetcher implements FetchRequester {
     if (this.blockedOn && (moved || !this.blockedOn.has(target))) this.wake();
   }
 
+  /**
+   * Stops reading. A read already sent is waited for only up to `maxWaitTimeMs` (a stalled Redis
+   * must not hold the shutdown up); what it reads stays pending for whoever takes the partition next.
+   */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     this.idle?.();
     if (this.blockedOn) this.wake();
-    await this.loop;
-    await this.ctx.client.del(this.wakeKey).catch(() => undefined);
+    await Promise.race([this.loop, sleep(this.settings.maxWaitTimeMs)]);
+    void this.ctx.client.del(this.wakeKey).catch(() => undefined);
   }
 
   private wake(): void {

@@ -55,15 +55,18 @@ export class GroupHeartbeat {
     return this.beating;
   }
 
-  /** Stops heartbeating and leaves the group, so its partitions move at once. */
+  /**
+   * Stops heartbeating and leaves the group, so its partitions move at once. A heartbeat in flight
+   * is not waited for, and the leave itself waits at most a heartbeat interval (at least a second):
+   * if Redis cannot be reached the session simply runs out.
+   */
   async leave(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
-    await this.beating?.catch(() => undefined);
     await this.ctx.call(
       SCRIPTS.membership,
       { group: this.settings.group, op: 'leave', memberId: this.settings.memberId, sessionMs: this.settings.sessionTimeoutMs },
-      { timeoutMs: this.timeoutMs() },
+      { timeoutMs: Math.min(this.timeoutMs(), Math.max(1_000, this.settings.heartbeatIntervalMs)) },
     );
   }
 

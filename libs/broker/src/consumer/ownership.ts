@@ -1,5 +1,5 @@
 import type { BrookContext } from '../client/context.js';
-import { DataLossError, UnknownTopicError } from '../errors/errors.js';
+import { DataLossError } from '../errors/errors.js';
 import { SCRIPTS } from '../redis/script-table.js';
 import { PartitionLease } from './lease.js';
 import { leaseToken } from './lease-token.js';
@@ -25,6 +25,8 @@ export interface OwnershipSettings {
   onAssigned(tp: TopicPartition): void;
   onRevoked(tp: TopicPartition): void;
   onLost(tp: TopicPartition, reason: LossReason): void;
+  /** A partition's log is gone: the topic was deleted (and maybe created again with fewer partitions). */
+  topicGone(topic: string): void;
   reportError(operation: string, error: unknown): void;
 }
 
@@ -50,8 +52,8 @@ export class Ownership {
   private acquisitions = 0;
   /** The highest log end each partition was read up to, to notice when Redis went back. */
   private readonly readUpTo = new Map<string, number>();
-  private readonly goneTopics = new Set<string>();
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Revocations in progress: drain, then release. */
+  private readonly releasing = new Set<Promise<void>>();
   private running = true;
 
   constructor(
@@ -93,9 +95,9 @@ export class Ownership {
     for (const slot of this.slots.values()) if (slot.worker !== undefined && match(slot.tp)) slot.worker.lose('in-doubt');
   }
 
-  /** A worker read its partition up to `logEnd`. */
-  noteReadUpTo(worker: PartitionWorker, logEnd: number): void {
-    const key = partitionKey(worker.topic, worker.partition);
+  /** The worker of `tp` read it up to `logEnd`. */
+  noteReadUpTo(tp: TopicPartition, logEnd: number): void {
+    const key = partitionKey(tp.topic, tp.partition);
     if (logEnd > (this.readUpTo.get(key) ?? -1)) this.readUpTo.set(key, logEnd);
   }
 
@@ -106,6 +108,7 @@ export class Ownership {
     this.settings.fetcher.remove(worker);
     this.settings.onLost(slot.tp, reason);
     this.settings.onRevoked(slot.tp);
+    if (reason === 'gone') this.settings.topicGone(slot.tp.topic);
     if (slot.phase === 'releasing') return; // revoke() finishes the job
     slot.worker = undefined;
     slot.phase = 'acquiring';
@@ -115,19 +118,21 @@ export class Ownership {
     this.track(this.tryAcquire(slot));
   }
 
-  /** Stops: drains and releases every partition. */
+  /**
+   * Stops: drains and releases every partition. Acquisitions still in flight are not waited for
+   * (one that succeeds later releases its lease at once), and nothing waits past a lease's end.
+   */
   async releaseAll(): Promise<void> {
     this.running = false;
     for (const slot of this.slots.values()) {
       clearTimeout(slot.timer);
       if (slot.phase === 'owned') this.revoke(slot);
     }
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    while (this.releasing.size > 0) await Promise.all([...this.releasing]);
   }
 
   private track(work: Promise<void>): void {
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+    void work.catch((error: unknown) => this.settings.reportError('acquire a partition', error));
   }
 
   private acquire(key: string): void {
@@ -164,13 +169,9 @@ export class Ownership {
     }
     if (reply.status === 'held') return this.retryLater(slot, Math.min(Math.max(reply.msUntilExpiry + 2, 10), 100));
     if (reply.status === 'gone') {
-      if (!this.goneTopics.has(topic)) {
-        this.goneTopics.add(topic);
-        this.settings.reportError(`acquire partition ${partition} of '${topic}'`, new UnknownTopicError(topic, 'it was deleted while this consumer was subscribed to it; create it again, or stop the consumer'));
-      }
+      this.settings.topicGone(topic);
       return this.retryLater(slot, heartbeatIntervalMs * 5);
     }
-    this.goneTopics.delete(topic);
     if (!this.running || !this.assigned.has(slot.key)) {
       await this.ctx.call(SCRIPTS.releaseLease, { topic, partition, group, token }).catch((error: unknown) => this.settings.reportError('release a partition', error));
       this.slots.delete(slot.key);
@@ -209,21 +210,23 @@ export class Ownership {
     const worker = slot.worker!;
     slot.phase = 'releasing';
     const { group } = this.settings;
-    this.track(
-      (async () => {
-        await worker.drain();
-        this.settings.fetcher.remove(worker);
-        if (!worker.lost) {
-          worker.lease.end();
-          await this.ctx
-            .call(SCRIPTS.releaseLease, { ...slot.tp, group, token: worker.token })
-            .catch((error: unknown) => this.settings.reportError(`release partition ${slot.tp.partition} of '${slot.tp.topic}'`, error));
-          this.settings.onRevoked(slot.tp);
-        }
-      })().finally(() => {
-        this.slots.delete(slot.key);
-        if (this.running && this.assigned.has(slot.key)) this.acquire(slot.key);
-      }),
-    );
+    const done = (async () => {
+      await worker.drain();
+      this.settings.fetcher.remove(worker);
+      if (!worker.lost) {
+        // Waiting for the release past the lease's end is pointless: it would have expired anyway.
+        const timeoutMs = Math.max(50, Math.min(worker.lease.remainingMs, this.ctx.options.connection.commandTimeoutMs));
+        worker.lease.end();
+        await this.ctx
+          .call(SCRIPTS.releaseLease, { ...slot.tp, group, token: worker.token }, { timeoutMs })
+          .catch((error: unknown) => this.settings.reportError(`release partition ${slot.tp.partition} of '${slot.tp.topic}'`, error));
+        this.settings.onRevoked(slot.tp);
+      }
+    })().finally(() => {
+      this.releasing.delete(done);
+      this.slots.delete(slot.key);
+      if (this.running && this.assigned.has(slot.key)) this.acquire(slot.key);
+    });
+    this.releasing.add(done);
   }
 }

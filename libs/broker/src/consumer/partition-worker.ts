@@ -1,83 +1,24 @@
+import { once } from 'node:events';
 import { retryRetriable } from '../client/io-retry.js';
 import { sleep } from '../client/sleep.js';
-import { deadLetterFields, summarizeError, type DeadLetterReason } from '../dead-letters/dead-letter-record.js';
+import { deadLetterFields, summarizeError } from '../dead-letters/dead-letter-record.js';
 import { FencedError } from '../errors/errors.js';
 import type { LogEntry } from '../redis/packed-entries.js';
 import { decideAfterFailure, decideBeforeAttempt, type DeadLetterDecision } from '../retry/retry-decision.js';
-import type { RetryPolicy } from '../retry/retry.options.js';
-import type { FetchRequester, FetchTarget, FetchWant, Fetched } from './fetch-target.js';
+import { DueRetries } from './due-retries.js';
+import type { FetchTarget, FetchWant, Fetched } from './fetch-target.js';
 import { gapBetween, rangesOf, type OffsetRange } from './gaps.js';
-import type { HandlerRunner, PayloadControls } from './handler-runner.js';
+import type { PayloadControls } from './handler-runner.js';
 import type { PartitionLease } from './lease.js';
 import type { RenewableLease } from './lease-renewer.js';
+import { MessageBuffer } from './message-buffer.js';
 import { OutcomeBatcher } from './outcome-batcher.js';
-import type { MessageSource, PartitionStore } from './partition-store.js';
-import type { Semaphore } from './semaphore.js';
+import type { MessageSource } from './partition-store.js';
+import type { LossReason, WorkerDeps } from './worker-events.js';
 
-/**
- * Why a worker lost its partition without giving it up: `fenced` (its token no longer holds the
- * lease), `gone` (the topic was deleted or the group reset), `expired` (no renewal came back before
- * its local deadline), `in-doubt` (its connection dropped, or Redis lost writes under it), `error`
- * (Redis refused a state change with an error; the member takes the partition back later).
- */
-export type LossReason = 'fenced' | 'gone' | 'expired' | 'in-doubt' | 'error';
-
-/** A retry the worker scheduled. */
-export interface RetryEvent {
-  topic: string;
-  partition: number;
-  offset: number;
-  /** The attempt that comes next. */
-  attempt: number;
-  delayMs: number;
-  mode: 'blocking' | 'non-blocking';
-  error: unknown;
-}
-
-/** A message the worker moved to the dead-letter topic. */
-export interface DeadLetterEvent {
-  topic: string;
-  partition: number;
-  offset: number;
-  reason: DeadLetterReason;
-  attempts: number;
-  error: unknown;
-  /** ID of the dead letter, as the admin API addresses it. */
-  deadLetterId: string;
-}
-
-/** Where a worker reports what happens. */
-export interface WorkerEvents {
-  skipped(range: OffsetRange): void;
-  retry(event: RetryEvent): void;
-  deadLetter(event: DeadLetterEvent): void;
-  lost(worker: PartitionWorker, reason: LossReason): void;
-  /** The highest offset read so far + 1, to notice a log end that went back. */
-  readUpTo(worker: PartitionWorker, logEnd: number): void;
-  reportError(operation: string, error: unknown): void;
-  crash(error: unknown): void;
-}
-
-/** Everything a worker works with, handed in by its consumer. */
-export interface WorkerDeps {
-  store: PartitionStore;
-  lease: PartitionLease;
-  runner: HandlerRunner;
-  policy: RetryPolicy;
-  handlerName: string;
-  /** Handlers running at once, across the consumer's partitions. */
-  slots: Semaphore;
-  fetcher: FetchRequester;
-  maxBatchSize: number;
-  maxBytesPerPartition: number;
-  controls: Omit<PayloadControls, 'lossSignal'>;
-  events: WorkerEvents;
-}
+export type { DeadLetterEvent, LossReason, RetryEvent, WorkerDeps, WorkerEvents } from './worker-events.js';
 
 type State = 'recovering' | 'running' | 'draining' | 'closed';
-
-/** Due retries are taken at most this often, so a stream of failures costs one round trip per window. */
-const DUE_BATCH_WINDOW_MS = 50;
 
 /**
  * Processes one owned partition, under one fencing token: first what earlier owners left pending
@@ -91,15 +32,9 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
   readonly token: string;
   private state: State = 'recovering';
   private lostReason: LossReason | undefined;
-  private buffer: LogEntry[] = [];
-  private head = 0;
-  private bufferedBytes = 0;
-  private averageBytes = 0;
+  private readonly buffer = new MessageBuffer();
+  private readonly due: DueRetries;
   private fetching = false;
-  private due: LogEntry[] = [];
-  private dueAt = 0;
-  private lastTakeAt = -Infinity;
-  private taking = false;
   private wakeLoop: (() => void) | undefined;
   private readonly lossAbort = new AbortController();
   private readonly haltAbort = new AbortController();
@@ -121,6 +56,11 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
       isGone: () => this.lostReason !== undefined,
       lose: (reason) => this.lose(reason),
       reportError: (operation, error) => deps.events.reportError(operation, error),
+    });
+    this.due = new DueRetries({
+      take: () => this.io('take due retries', () => deps.store.takeDue(deps.maxBatchSize, deps.maxBytesPerPartition)),
+      fenced: () => this.lose('fenced'),
+      wake: () => this.wake(),
     });
   }
 
@@ -151,10 +91,10 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
 
   wanted(): FetchWant | undefined {
     if (this.state !== 'running' || this.paused || this.fetching) return undefined;
-    const buffered = this.buffer.length - this.head;
     const { maxBatchSize, maxBytesPerPartition } = this.deps;
-    if (buffered >= Math.max(1, Math.floor(maxBatchSize / 2)) || this.bufferedBytes >= maxBytesPerPartition) return undefined;
-    return { count: maxBatchSize - buffered, maxBytes: maxBytesPerPartition - this.bufferedBytes, averageBytes: Math.round(this.averageBytes) };
+    const buffered = this.buffer.length;
+    if (buffered >= Math.max(1, Math.floor(maxBatchSize / 2)) || this.buffer.bufferedBytes >= maxBytesPerPartition) return undefined;
+    return { count: maxBatchSize - buffered, maxBytes: maxBytesPerPartition - this.buffer.bufferedBytes, averageBytes: Math.round(this.buffer.averageBytes) };
   }
 
   fetchStarted(): void {
@@ -167,26 +107,20 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
     if (result.status !== 'ok') return this.lose(result.status);
     if (this.state !== 'running' || result.entries.length === 0) return;
     const { entries } = result;
-    if (entries[0].offset < this.lastReadSeq) {
-      // Offsets went back: Redis lost writes under this worker. Nothing it holds can be trusted.
-      return this.lose('in-doubt');
-    }
+    // Offsets went back: Redis lost writes under this worker. Nothing it holds can be trusted.
+    if (entries[0].offset < this.lastReadSeq) return this.lose('in-doubt');
     const gap = gapBetween(this.lastReadSeq - 1, entries[0].offset);
     if (gap !== undefined) this.skipped(gap);
-    let bytes = 0;
-    for (const entry of entries) bytes += entry.bytes;
-    this.averageBytes = bytes / entries.length;
-    this.bufferedBytes += bytes;
+    this.buffer.push(entries);
     this.lastReadSeq = entries[entries.length - 1].offset + 1;
-    this.buffer.push(...entries);
-    this.deps.events.readUpTo(this, this.lastReadSeq);
+    this.deps.events.readUpTo(this.lastReadSeq);
     this.wake();
   }
 
   renewal(renewed: boolean, sentAt: number, msUntilNextDue: number): void {
     if (!renewed) return this.lose('fenced');
     this.deps.lease.renewed(sentAt);
-    this.expectDue(msUntilNextDue);
+    this.due.expect(msUntilNextDue);
   }
 
   setPaused(paused: boolean): void {
@@ -205,9 +139,7 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
       await this.outcomes.flush();
       const moved = await this.deps.store.seek(offset);
       if (moved.status === 'fenced' || moved.status === 'gone') return this.lose(moved.status);
-      this.buffer = [];
-      this.head = 0;
-      this.bufferedBytes = 0;
+      this.buffer.clear();
       this.lastReadSeq = offset;
     } finally {
       this.paused = wasPaused;
@@ -221,15 +153,14 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
     if (this.lostReason !== undefined || this.state === 'closed') return;
     this.lostReason = reason;
     this.state = 'closed';
-    this.buffer = [];
-    this.head = 0;
-    this.due = [];
+    this.buffer.clear();
+    this.due.clear();
     this.outcomes.drop();
     this.deps.lease.end();
     this.lossAbort.abort(new FencedError(this.topic, this.partition, this.deps.store.ref.group));
     this.haltAbort.abort();
     this.wake();
-    this.deps.events.lost(this, reason);
+    this.deps.events.lost(reason);
   }
 
   /**
@@ -242,7 +173,9 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
     this.haltAbort.abort();
     this.wake();
     await this.loop;
-    await this.outcomes.flush();
+    // Past the lease's end nothing more can be written (the lease expiry loses the worker, which
+    // stops the retries); a request stuck on a stalled Redis is not waited for beyond it.
+    await Promise.race([this.outcomes.flush(), this.lossAbort.signal.aborted ? undefined : once(this.lossAbort.signal, 'abort')]);
     if (this.state === 'draining') this.state = 'closed';
   }
 
@@ -254,18 +187,19 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
         this.deps.fetcher.request(this);
       }
       while (this.state === 'running') {
-        if (!this.paused && this.dueCheckAt() <= performance.now()) this.takeDue();
-        if (this.paused) {
+        if (!this.paused && this.due.checkAt() <= performance.now()) this.due.take();
+        const retry = this.due.peek();
+        const entry = retry ?? this.buffer.peek();
+        if (this.paused || entry === undefined) {
           await this.waitForWork();
-        } else if (this.due.length > 0) {
-          if (!(await this.handle(this.due[0], 'delay'))) break;
+          continue;
+        }
+        if (!(await this.handle(entry, retry === undefined ? 'log' : 'delay'))) break;
+        if (retry !== undefined) {
           this.due.shift();
-        } else if (this.head < this.buffer.length) {
-          const entry = this.buffer[this.head];
-          if (!(await this.handle(entry, 'log'))) break;
-          this.consumeBuffered(entry);
         } else {
-          await this.waitForWork();
+          this.buffer.shift();
+          if (this.wanted() !== undefined) this.deps.fetcher.request(this);
         }
       }
     } catch (error) {
@@ -279,7 +213,7 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
     do {
       if (this.state !== 'recovering') return;
       const claimed = await this.io('take over pending messages', () =>
-        this.deps.store.claim(cursor, this.deps.maxBatchSize, this.deps.maxBytesPerPartition, Math.round(this.averageBytes)),
+        this.deps.store.claim(cursor, this.deps.maxBatchSize, this.deps.maxBytesPerPartition, Math.round(this.buffer.averageBytes)),
       );
       if (claimed === undefined) return;
       if (claimed.status !== 'ok') return this.lose(claimed.status);
@@ -317,7 +251,9 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
         release();
       }
       if (outcome.ok) {
-        if (this.lostReason === undefined) this.outcomes.ack(entry, source);
+        // Lost meanwhile: nothing may be acknowledged any more; the next owner delivers it again.
+        if (this.lostReason !== undefined) return false;
+        this.outcomes.ack(entry, source);
         return true;
       }
       if (this.lostReason !== undefined) return false;
@@ -331,7 +267,7 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
       if (decision.kind === 'park') {
         // Until the batch lands the message is still pending (or taken), so nothing is lost by moving on.
         this.outcomes.park({ id: entry.id, messageId: entry.messageId, source, attempt: counted, delayMs: decision.delayMs, error, fields: entry.fields });
-        this.expectDue(decision.delayMs);
+        this.due.expect(decision.delayMs);
         events.retry({ ...retry, mode: 'non-blocking' });
         return true;
       }
@@ -365,15 +301,9 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
     if (reply === undefined) return false;
     if (reply.status === 'fenced') return this.stop('fenced');
     if (reply.deadLetterId !== '') {
-      this.deps.events.deadLetter({
-        topic: this.topic,
-        partition: this.partition,
-        offset: entry.offset,
-        reason: decision.reason,
-        attempts: decision.attempts,
-        error,
-        deadLetterId: `${this.partition}-${reply.deadLetterId}`,
-      });
+      const { reason, attempts } = decision;
+      const deadLetterId = `${this.partition}-${reply.deadLetterId}`;
+      this.deps.events.deadLetter({ topic: this.topic, partition: this.partition, offset: entry.offset, reason, attempts, error, deadLetterId });
     }
     return true;
   }
@@ -386,48 +316,6 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
   private stop(reason: LossReason): false {
     this.lose(reason);
     return false;
-  }
-
-  private consumeBuffered(entry: LogEntry): void {
-    this.head++;
-    this.bufferedBytes -= entry.bytes;
-    if (this.head > 1_000 && this.head * 2 > this.buffer.length) {
-      this.buffer = this.buffer.slice(this.head);
-      this.head = 0;
-    }
-    if (this.wanted() !== undefined) this.deps.fetcher.request(this);
-  }
-
-  /** When to ask the delay queue next: once a retry is due, but not before the batching window ends. */
-  private dueCheckAt(): number {
-    return this.taking ? Infinity : Math.max(this.dueAt, this.lastTakeAt + DUE_BATCH_WINDOW_MS);
-  }
-
-  private expectDue(msFromNow: number): void {
-    if (!Number.isFinite(msFromNow)) return;
-    const at = performance.now() + msFromNow;
-    if (at < this.dueAt) {
-      this.dueAt = at;
-      this.wake();
-    }
-  }
-
-  /** Takes due retries in the background, as the fetcher reads the log; they run at the next turn. */
-  private takeDue(): void {
-    this.taking = true;
-    this.lastTakeAt = performance.now();
-    this.dueAt = Infinity;
-    void this.io('take due retries', () => this.deps.store.takeDue(this.deps.maxBatchSize, this.deps.maxBytesPerPartition))
-      .then((taken) => {
-        if (taken === undefined) return;
-        if (taken.status === 'fenced') return this.lose('fenced');
-        this.due.push(...taken.entries);
-        this.expectDue(taken.msUntilNextDue);
-      })
-      .finally(() => {
-        this.taking = false;
-        this.wake();
-      });
   }
 
   private skipped(range: OffsetRange): void {
@@ -448,7 +336,7 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
         clearTimeout(timer);
         resolve();
       };
-      const checkAt = this.dueCheckAt();
+      const checkAt = this.due.checkAt();
       if (!this.paused && Number.isFinite(checkAt)) timer = setTimeout(() => this.wake(), Math.max(0, checkAt - performance.now()));
     });
   }

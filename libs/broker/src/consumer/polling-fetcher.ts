@@ -26,7 +26,6 @@ interface Poller {
 export class PollingFetcher implements FetchRequester {
   private readonly pollers = new Map<FetchTarget, Poller>();
   private running = false;
-  private readonly loops = new Set<Promise<void>>();
 
   constructor(
     private readonly ctx: BrookContext,
@@ -40,8 +39,7 @@ export class PollingFetcher implements FetchRequester {
   add(target: FetchTarget): void {
     if (this.pollers.has(target)) return;
     this.pollers.set(target, { wake: undefined, abort: undefined });
-    const loop = this.poll(target).finally(() => this.loops.delete(loop));
-    this.loops.add(loop);
+    void this.poll(target);
   }
 
   remove(target: FetchTarget): void {
@@ -57,10 +55,14 @@ export class PollingFetcher implements FetchRequester {
     poller?.abort?.abort();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops polling. Reads already sent are not waited for: one stuck on a frozen shard would hold the
+   * shutdown up, and what it reads stays pending for whoever takes the partition next.
+   */
+  stop(): Promise<void> {
     this.running = false;
     for (const target of [...this.pollers.keys()]) this.remove(target);
-    await Promise.all([...this.loops]);
+    return Promise.resolve();
   }
 
   private async poll(target: FetchTarget): Promise<void> {

@@ -20,12 +20,21 @@ export function summarizeError(error: unknown, { stack = true } = {}): ErrorSumm
   if (error !== null && typeof error === 'object' && 'name' in error && 'message' in error) {
     const record = error as { name: unknown; message: unknown; stack?: unknown };
     return {
-      name: String(record.name),
-      message: String(record.message).slice(0, MAX_MESSAGE_CHARS),
+      name: describeValue(record.name),
+      message: describeValue(record.message).slice(0, MAX_MESSAGE_CHARS),
       stack: stack && typeof record.stack === 'string' ? record.stack.slice(0, MAX_STACK_CHARS) : undefined,
     };
   }
-  return { name: 'NonError', message: String(error).slice(0, MAX_MESSAGE_CHARS) };
+  return { name: 'NonError', message: describeValue(error).slice(0, MAX_MESSAGE_CHARS) };
+}
+
+/** `String(value)`, or what Object.prototype.toString says when that throws (an object without a prototype). */
+function describeValue(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 /** What a dead letter says about the failure, next to the original message. */

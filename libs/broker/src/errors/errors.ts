@@ -24,6 +24,7 @@ export const BROKER_ERROR_CODES = [
   'QUEUE_FULL',
   'OUT_OF_ORDER_SEQUENCE',
   'DATA_LOSS',
+  'OUT_OF_MEMORY',
   'INTERNAL',
 ] as const;
 
@@ -272,5 +273,17 @@ export class OutOfOrderSequenceError extends BrokerError {
 export class DataLossError extends BrokerError {
   constructor(message: string) {
     super('DATA_LOSS', message);
+  }
+}
+
+/** Redis is at its `maxmemory` and refuses writes that add data; nothing of the request was written. */
+export class RedisOutOfMemoryError extends BrokerError {
+  constructor(operation: string, options?: BrokerErrorOptions) {
+    super(
+      'OUT_OF_MEMORY',
+      `Could not ${operation}: Redis is at its maxmemory and refused the write (nothing was written). ` +
+        `Consumers keep draining; free memory (retention, purging dead letters) or raise maxmemory, then try again.`,
+      { retriable: true, ...options },
+    );
   }
 }

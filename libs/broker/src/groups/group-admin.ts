@@ -5,6 +5,7 @@ import { SCRIPTS } from '../redis/script-table.js';
 import type { GroupOffsetsReply } from '../redis/specs/admin.js';
 import { range } from '../topics/topic-admin.js';
 import type { TopicRegistry } from '../topics/topic-registry.js';
+import { memberOfToken } from '../consumer/lease-token.js';
 import { parsePartitionKey } from '../consumer/topic-partition.js';
 
 /** A group as `listGroups` reports it. */
@@ -61,6 +62,11 @@ export interface GroupCounters {
   deadLettered: number;
   /** Messages removed by retention before the group read them. */
   skipped: number;
+  /**
+   * Times a member found the partition's log end below what it had read: Redis lost writes (a
+   * restart from an older snapshot, a failover to a lagging replica) and handed offsets out again.
+   */
+  rollbacks: number;
 }
 
 /** What `describeGroup` returns. */
@@ -129,7 +135,14 @@ export class GroupAdmin {
           pending,
           retrying,
           deadLettered,
-          counters: { processed: counter('processed'), failed: counter('failed'), retried: counter('retried'), deadLettered: counter('deadLettered'), skipped: counter('skipped') },
+          counters: {
+            processed: counter('processed'),
+            failed: counter('failed'),
+            retried: counter('retried'),
+            deadLettered: counter('deadLettered'),
+            skipped: counter('skipped'),
+            rollbacks: counter('rollbacks'),
+          },
         };
       }),
     };
@@ -253,10 +266,4 @@ function validateTarget(to: unknown): asserts to is ResetTarget {
   throw new InvalidArgumentError(
     `Invalid reset target ${JSON.stringify(to)}: use 'earliest', 'latest', { offset: <non-negative integer> } or { timestamp: <ms since epoch> }.`,
   );
-}
-
-/** The member id in a lease's fencing token `<memberId>:<acquisition>`. */
-export function memberOfToken(token: string): string {
-  const colon = token.lastIndexOf(':');
-  return colon === -1 ? token : token.slice(0, colon);
 }

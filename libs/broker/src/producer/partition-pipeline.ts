@@ -156,19 +156,26 @@ export class PartitionPipeline {
     };
     const deadline = performance.now() + options.deliveryTimeoutMs;
     let reply: ProduceReply | undefined;
+    let lastError: BrokerError | undefined;
     try {
       reply = await retryRetriable(() => this.host.append(input), {
         operation: `send to partition ${partition} of '${topic}'`,
         initialBackoffMs: 50,
         maxBackoffMs: 1_000,
         shouldStop: () => performance.now() > deadline,
-        onRetry: (error) => this.host.report(`send to partition ${partition} of '${topic}'`, error),
+        onRetry: (error) => {
+          lastError = error;
+          this.host.report(`send to partition ${partition} of '${topic}'`, error);
+        },
       });
     } catch (error) {
       // Redis may or may not have appended it: its sequence numbers are spent, never reused.
       return failAll(batch, asBrokerError(error));
     }
-    if (reply === undefined) return failAll(batch, new BrokerError('TIMEOUT', `Could not send to partition ${partition} of '${topic}' within deliveryTimeoutMs (${options.deliveryTimeoutMs} ms); the messages may or may not have been written.`, { retriable: true }));
+    if (reply === undefined) {
+      // Given up after deliveryTimeoutMs: the last failure says why.
+      return failAll(batch, lastError ?? new BrokerError('TIMEOUT', `Could not send to partition ${partition} of '${topic}' within deliveryTimeoutMs (${options.deliveryTimeoutMs} ms); the messages may or may not have been written.`, { retriable: true }));
+    }
 
     switch (reply.status) {
       case 'ok':

@@ -1,6 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
-import { BrokerConnectionError, BrokerError, InvalidArgumentError, UnsupportedRedisError } from '../errors/errors.js';
+import { BrokerConnectionError, BrokerError, InvalidArgumentError, RedisOutOfMemoryError, UnsupportedRedisError } from '../errors/errors.js';
 import { defineScripts, type RedisClient } from './scripts.js';
 
 /** Connection to a Redis Cluster: seed nodes and ioredis cluster options. */
@@ -132,6 +132,7 @@ export function translateRedisError(error: unknown, operation: string, address: 
       { cause: err },
     );
   }
+  if (err.message.startsWith('OOM ')) return new RedisOutOfMemoryError(operation, { cause: err });
   return new BrokerError('INTERNAL', `Could not ${operation}: Redis replied ${err.message}`, { cause: err });
 }
 

@@ -1,3 +1,5 @@
+import { BrokerError } from '../errors/errors.js';
+
 /**
  * The statuses Brook's scripts answer with, first in every reply of a state change. One
  * vocabulary, so "the caller lost the partition" reads `fenced` everywhere.
@@ -29,6 +31,8 @@ export type ScriptStatus = (typeof SCRIPT_STATUSES)[number];
 export function statusOf(reply: unknown): ScriptStatus {
   const first = Array.isArray(reply) ? reply[0] : undefined;
   const status = Buffer.isBuffer(first) ? first.toString('latin1') : String(first);
-  if (!(SCRIPT_STATUSES as readonly string[]).includes(status)) throw new Error(`Unexpected script reply status ${JSON.stringify(status)}`);
+  if (!(SCRIPT_STATUSES as readonly string[]).includes(status)) {
+    throw new BrokerError('INTERNAL', `A script answered with the unknown status ${JSON.stringify(status)}; the scripts loaded in Redis do not match this client.`);
+  }
   return status as ScriptStatus;
 }

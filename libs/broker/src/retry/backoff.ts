@@ -14,8 +14,10 @@ export interface BackoffPolicy {
 
 /** The delay before retry number `retry` (1 for the first retry); `random` in [0, 1) spreads it by the jitter. */
 export function backoffDelay(policy: BackoffPolicy, retry: number, random: () => number = Math.random): number {
-  const base = policy.type === 'fixed' ? policy.initialMs : policy.initialMs * policy.multiplier ** Math.max(0, retry - 1);
-  const capped = Math.min(base, policy.maxMs);
+  const growth = policy.type === 'fixed' ? 1 : policy.multiplier ** Math.max(0, retry - 1);
+  // After enough retries the growth overflows to Infinity; the cap applies long before.
+  const capped = Number.isFinite(growth) ? Math.min(policy.initialMs * growth, policy.maxMs) : policy.maxMs;
   const spread = capped * policy.jitter * (random() * 2 - 1);
-  return Math.max(0, Math.round(capped + spread));
+  // Jitter spreads the delay, but never past the cap.
+  return Math.min(policy.maxMs, Math.max(0, Math.round(capped + spread)));
 }

@@ -23,7 +23,7 @@ export interface RetryOptions {
 
 /** Where messages go when retries cannot help. */
 export interface DeadLetterOptions {
-  /** Move exhausted messages to the group's dead-letter topic. When off, they are retried forever at the longest backoff. @defaultValue `true` */
+  /** Move exhausted messages to the group's dead-letter topic. When off, they are retried forever, the backoff growing to its cap. @defaultValue `true` */
   enabled?: boolean;
 }
 

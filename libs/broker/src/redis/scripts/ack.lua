@@ -30,12 +30,31 @@ if redis.call('GET', lease) ~= token then
   return { 'fenced' }
 end
 local ids, stale = {}, {}
+local n = (#ARGV - 2) / 2
+-- Acknowledgements usually cover consecutive offsets: one XRANGE over their span reads every
+-- message id at once; scattered ones are checked one by one.
+local low, high = math.huge, 0
 for i = 3, #ARGV, 2 do
-  if sameMessage(log, ARGV[i], ARGV[i + 1]) == 'other' then
-    stale[#stale + 1] = ARGV[i]
-  else
-    ids[#ids + 1] = ARGV[i]
+  local seq = tonumber(string.sub(ARGV[i], 3))
+  if seq < low then low = seq end
+  if seq > high then high = seq end
+end
+local stored = nil
+if high - low + 1 <= 2 * n then
+  stored = {}
+  for _, entry in ipairs(redis.call('XRANGE', log, '0-' .. low, '0-' .. high)) do
+    stored[entry[1]] = entryField(entry[2], 'i') or ''
   end
+end
+for i = 3, #ARGV, 2 do
+  local same
+  if stored then
+    local found = stored[ARGV[i]]
+    same = found == nil or found == ARGV[i + 1]
+  else
+    same = sameMessage(log, ARGV[i], ARGV[i + 1]) ~= 'other'
+  end
+  if same then ids[#ids + 1] = ARGV[i] else stale[#stale + 1] = ARGV[i] end
 end
 local acknowledged = 0
 if #ids > 0 then

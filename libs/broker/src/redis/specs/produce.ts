@@ -1,6 +1,7 @@
 import type { ScriptArg } from '../scripts.js';
 import { list, num, spec, text, where, type OwnedPartitionRef, type PartitionRef } from '../script-spec.js';
 import { statusOf } from '../script-status.js';
+import { BrokerError } from '../../errors/errors.js';
 
 /** A message as the produce script takes it. */
 export interface ProduceMessage {
@@ -54,7 +55,7 @@ export const produce = spec<ProduceInput, ProduceReply>({
       case 'not-enough-replicas': return { status, inSync: num(r[1]) };
       case 'invalid-timestamp': return { status, index: num(r[1]), timestamp: num(r[2]), nowMs: num(r[3]) };
       case 'out-of-order': return { status, lastSeq: num(r[1]) };
-      default: throw new Error(`produce answered ${status}`);
+      default: throw new BrokerError('INTERNAL', `The produce script answered with status '${status}', which it never sends.`);
     }
   },
   describe: (input) => `send to ${where(input)}`,

@@ -1,0 +1,68 @@
+import type { DeadLetterReason } from '../dead-letters/dead-letter-record.js';
+import type { RetryPolicy } from '../retry/retry.options.js';
+import type { FetchRequester } from './fetch-target.js';
+import type { OffsetRange } from './gaps.js';
+import type { HandlerRunner, PayloadControls } from './handler-runner.js';
+import type { PartitionLease } from './lease.js';
+import type { PartitionStore } from './partition-store.js';
+import type { Semaphore } from './semaphore.js';
+
+/**
+ * Why a worker lost its partition without giving it up: `fenced` (its token no longer holds the
+ * lease), `gone` (the topic was deleted or the group reset), `expired` (no renewal came back before
+ * its local deadline), `in-doubt` (its connection dropped, or Redis lost writes under it), `error`
+ * (Redis refused a state change with an error; the member takes the partition back later).
+ */
+export type LossReason = 'fenced' | 'gone' | 'expired' | 'in-doubt' | 'error';
+
+/** A retry the worker scheduled. */
+export interface RetryEvent {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** The attempt that comes next. */
+  attempt: number;
+  delayMs: number;
+  mode: 'blocking' | 'non-blocking';
+  error: unknown;
+}
+
+/** A message the worker moved to the dead-letter topic. */
+export interface DeadLetterEvent {
+  topic: string;
+  partition: number;
+  offset: number;
+  reason: DeadLetterReason;
+  attempts: number;
+  error: unknown;
+  /** ID of the dead letter, as the admin API addresses it. */
+  deadLetterId: string;
+}
+
+/** Where a worker reports what happens. */
+export interface WorkerEvents {
+  skipped(range: OffsetRange): void;
+  retry(event: RetryEvent): void;
+  deadLetter(event: DeadLetterEvent): void;
+  lost(reason: LossReason): void;
+  /** The highest offset read so far + 1, to notice a log end that went back. */
+  readUpTo(logEnd: number): void;
+  reportError(operation: string, error: unknown): void;
+  crash(error: unknown): void;
+}
+
+/** Everything a worker works with, handed in by its consumer. */
+export interface WorkerDeps {
+  store: PartitionStore;
+  lease: PartitionLease;
+  runner: HandlerRunner;
+  policy: RetryPolicy;
+  handlerName: string;
+  /** Handlers running at once, across the consumer's partitions. */
+  slots: Semaphore;
+  fetcher: FetchRequester;
+  maxBatchSize: number;
+  maxBytesPerPartition: number;
+  controls: Omit<PayloadControls, 'lossSignal'>;
+  events: WorkerEvents;
+}
