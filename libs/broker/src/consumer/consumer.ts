@@ -22,6 +22,7 @@ import { Ownership } from './ownership.js';
 import { PartitionWorker, type WorkerEvents } from './partition-worker.js';
 import { PollingFetcher } from './polling-fetcher.js';
 import { RebalanceNotes } from './rebalance-notes.js';
+import { RollbackDetector } from './rollback-detector.js';
 import { Semaphore } from './semaphore.js';
 import { groupByTopic, parsePartitionKey, partitionKey, type TopicPartitions } from './topic-partition.js';
 
@@ -201,12 +202,13 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       fetchConnection === undefined
         ? new PollingFetcher(ctx, { group, pollIntervalMs: options.pollIntervalMs, reportError })
         : new BlockingFetcher(ctx, fetchConnection, { group, memberId, maxWaitTimeMs: options.maxWaitTimeMs, maxBytes: options.maxBytes, reportError });
-    const events: Omit<WorkerEvents, 'skipped' | 'readUpTo' | 'lost'> = {
+    const events: Omit<WorkerEvents, 'skipped' | 'lastRead' | 'lost'> = {
       retry: (event) => this.emit('retry', event),
       deadLetter: (event) => this.emit('dead-letter', event),
       reportError,
       crash: (error) => this.crash(error),
     };
+    const rollbacks = new RollbackDetector(ctx, group, reportError);
     const ownership = new Ownership(ctx, {
       group,
       memberId,
@@ -240,7 +242,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
             events: {
               ...events,
               skipped: (range) => this.emit('skipped', { topic, partition, reason: 'retention', ...range }),
-              readUpTo: (logEnd) => this.session?.ownership.noteReadUpTo({ topic, partition }, logEnd),
+              lastRead: (offset, messageId) => rollbacks.read({ topic, partition }, offset, messageId),
               lost: (reason) => this.session?.ownership.workerLost(worker, reason),
             },
           },
@@ -249,6 +251,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         );
         return worker;
       },
+      rollbacks,
       pendingSeeks: this.pendingSeeks,
       fetcher,
       onAssigned: (tp) => this.notes.add('assigned', tp),
@@ -281,7 +284,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       ownership.resync((tp) => node === undefined || nodeServing(ctx.client, ctx.keys.log(tp.topic, tp.partition)) === node);
     });
     watch.on('restored', ({ node, serverChanged }) => {
-      if (serverChanged) ctx.logger.warn(`Redis${node === undefined ? '' : ` ${node}`} is another server process now (a restart or a failover); the consumer of group '${group}' takes its partitions again`);
+      if (!serverChanged) return;
+      ctx.logger.warn(`Redis${node === undefined ? '' : ` ${node}`} is another server process now (a restart or a failover); the consumer of group '${group}' takes its partitions again`);
+      void rollbacks.checkAll();
     });
     const session: Session = { ownership, heartbeat, renewer, fetcher, fetchConnection, watch };
     fetcher.start();

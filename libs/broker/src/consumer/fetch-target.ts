@@ -6,6 +6,8 @@ export interface FetchWant {
   maxBytes: number;
   /** Its estimate of one entry's size (0 when unknown), so the read sizes its first step. */
   averageBytes: number;
+  /** Its last read failed (its reply may have been lost): look for what it may have delivered. */
+  recheck: boolean;
 }
 
 /** What a read brought for one partition. */

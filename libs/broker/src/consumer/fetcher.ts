@@ -185,6 +185,7 @@ export class BlockingFetcher implements FetchRequester {
         after: target.position,
         maxBytes: want.maxBytes,
         averageBytes: want.averageBytes,
+        recheck: want.recheck,
       })),
     };
   }

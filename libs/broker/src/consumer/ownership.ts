@@ -1,9 +1,9 @@
 import type { BrookContext } from '../client/context.js';
-import { DataLossError } from '../errors/errors.js';
 import { SCRIPTS } from '../redis/script-table.js';
 import { PartitionLease } from './lease.js';
 import { leaseToken } from './lease-token.js';
 import { PartitionStore } from './partition-store.js';
+import type { RollbackDetector } from './rollback-detector.js';
 import type { LossReason, PartitionWorker } from './partition-worker.js';
 import { parsePartitionKey, partitionKey, type TopicPartition } from './topic-partition.js';
 
@@ -18,6 +18,8 @@ export interface OwnershipSettings {
   startIdFor(tp: TopicPartition): '0' | '$';
   /** A worker for a partition just acquired; it is started by ownership. */
   createWorker(store: PartitionStore, lease: PartitionLease, lastDeliveredSeq: number): PartitionWorker;
+  /** Checks, whenever a partition is taken, that Redis kept what this member read of it. */
+  rollbacks: RollbackDetector;
   /** Seeks asked for before the partition was owned: applied when it is acquired. */
   pendingSeeks: Map<string, number>;
   /** The fetcher the workers read through. */
@@ -50,8 +52,6 @@ export class Ownership {
   private readonly slots = new Map<string, Slot>();
   private assigned = new Set<string>();
   private acquisitions = 0;
-  /** The highest log end each partition was read up to, to notice when Redis went back. */
-  private readonly readUpTo = new Map<string, number>();
   /** Revocations in progress: drain, then release. */
   private readonly releasing = new Set<Promise<void>>();
   private running = true;
@@ -93,12 +93,6 @@ export class Ownership {
   /** Marks what the partitions matching `match` were doing as in doubt: their workers stop, and the partitions are taken again. */
   resync(match: (tp: TopicPartition) => boolean): void {
     for (const slot of this.slots.values()) if (slot.worker !== undefined && match(slot.tp)) slot.worker.lose('in-doubt');
-  }
-
-  /** The worker of `tp` read it up to `logEnd`. */
-  noteReadUpTo(tp: TopicPartition, logEnd: number): void {
-    const key = partitionKey(tp.topic, tp.partition);
-    if (logEnd > (this.readUpTo.get(key) ?? -1)) this.readUpTo.set(key, logEnd);
   }
 
   /** A worker lost its partition: report it, and take the partition back once the worker stopped. */
@@ -158,9 +152,11 @@ export class Ownership {
     const sentAt = performance.now();
     let reply;
     try {
-      reply = await this.ctx.call(SCRIPTS.acquireLease, {
-        topic, partition, group, token, memberId, leaseMs, startId: this.settings.startIdFor(slot.tp), readUpTo: this.readUpTo.get(slot.key) ?? -1,
-      }, { timeoutMs: Math.min(this.ctx.options.connection.commandTimeoutMs, Math.ceil(leaseMs / 2)) });
+      reply = await this.ctx.call(
+        SCRIPTS.acquireLease,
+        { topic, partition, group, token, memberId, leaseMs, startId: this.settings.startIdFor(slot.tp) },
+        { timeoutMs: Math.min(this.ctx.options.connection.commandTimeoutMs, Math.ceil(leaseMs / 2)) },
+      );
     } catch (error) {
       this.settings.reportError(`acquire partition ${partition} of '${topic}'`, error);
       // The lease may have been taken with this token: releasing it lets the next try go at once.
@@ -177,17 +173,7 @@ export class Ownership {
       this.slots.delete(slot.key);
       return;
     }
-    const readUpTo = this.readUpTo.get(slot.key) ?? -1;
-    if (readUpTo > reply.logEnd) {
-      this.settings.reportError(
-        `acquire partition ${partition} of '${topic}'`,
-        new DataLossError(
-          `The log of partition ${partition} of '${topic}' ends at offset ${reply.logEnd}, below offset ${readUpTo} this member had read: ` +
-            `Redis lost writes (a restart from an older snapshot, or a failover to a lagging replica). Offsets from ${reply.logEnd} on are handed out again.`,
-        ),
-      );
-    }
-    this.readUpTo.set(slot.key, reply.logEnd);
+    void this.settings.rollbacks.check(slot.tp);
     const store = new PartitionStore(this.ctx, topic, partition, group, token);
     let lastDeliveredSeq = reply.lastDeliveredSeq;
     const seek = this.settings.pendingSeeks.get(slot.key);

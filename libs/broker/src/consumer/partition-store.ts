@@ -42,9 +42,15 @@ export class PartitionStore {
     };
   }
 
-  /** Acknowledges handled log messages. */
-  ack(entries: readonly LogEntry[]) {
-    return this.ctx.call(SCRIPTS.ack, { ...this.ref, messages: entries.map(({ id, messageId }) => ({ id, messageId })) });
+  /**
+   * Acknowledges handled log messages. The script vouches for the batch by its highest message; when
+   * that one changed (Redis lost writes and handed its offset out again), every message is checked.
+   */
+  async ack(entries: readonly LogEntry[]) {
+    const messages = entries.map(({ id, messageId }) => ({ id, messageId }));
+    const reply = await this.ctx.call(SCRIPTS.ack, { ...this.ref, messages });
+    if (reply.status !== 'unverified') return reply;
+    return this.ctx.call(SCRIPTS.ack, { ...this.ref, messages, verifyEach: true });
   }
 
   /** Removes retried messages that succeeded from the delay queue. */

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { retryRetriable } from '../client/io-retry.js';
 import { sleep } from '../client/sleep.js';
 import { deadLetterFields, summarizeError } from '../dead-letters/dead-letter-record.js';
@@ -20,6 +21,9 @@ export type { DeadLetterEvent, LossReason, RetryEvent, WorkerDeps, WorkerEvents 
 
 type State = 'recovering' | 'running' | 'draining' | 'closed';
 
+/** How long a worker runs handlers back to back before the event loop gets a turn. */
+const MAX_HANDLING_TURN_MS = 1;
+
 /**
  * Processes one owned partition, under one fencing token: first what earlier owners left pending
  * (in offset order), then new messages one at a time, with due retries from the group's delay
@@ -35,6 +39,8 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
   private readonly buffer = new MessageBuffer();
   private readonly due: DueRetries;
   private fetching = false;
+  private readFailed = false;
+  private turnStartedAt = performance.now();
   private wakeLoop: (() => void) | undefined;
   private readonly lossAbort = new AbortController();
   private readonly haltAbort = new AbortController();
@@ -94,7 +100,12 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
     const { maxBatchSize, maxBytesPerPartition } = this.deps;
     const buffered = this.buffer.length;
     if (buffered >= Math.max(1, Math.floor(maxBatchSize / 2)) || this.buffer.bufferedBytes >= maxBytesPerPartition) return undefined;
-    return { count: maxBatchSize - buffered, maxBytes: maxBytesPerPartition - this.buffer.bufferedBytes, averageBytes: Math.round(this.buffer.averageBytes) };
+    return {
+      count: maxBatchSize - buffered,
+      maxBytes: maxBytesPerPartition - this.buffer.bufferedBytes,
+      averageBytes: Math.round(this.buffer.averageBytes),
+      recheck: this.readFailed,
+    };
   }
 
   fetchStarted(): void {
@@ -103,6 +114,8 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
 
   fetched(result: Fetched | undefined): void {
     this.fetching = false;
+    // A failed read may have delivered entries whose reply never came: the next read looks for them.
+    this.readFailed = result === undefined;
     if (result === undefined) return;
     if (result.status !== 'ok') return this.lose(result.status);
     if (this.state !== 'running' || result.entries.length === 0) return;
@@ -112,8 +125,9 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
     const gap = gapBetween(this.lastReadSeq - 1, entries[0].offset);
     if (gap !== undefined) this.skipped(gap);
     this.buffer.push(entries);
-    this.lastReadSeq = entries[entries.length - 1].offset + 1;
-    this.deps.events.readUpTo(this.lastReadSeq);
+    const last = entries[entries.length - 1];
+    this.lastReadSeq = last.offset + 1;
+    this.deps.events.lastRead(last.offset, last.messageId);
     this.wake();
   }
 
@@ -187,6 +201,8 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
         this.deps.fetcher.request(this);
       }
       while (this.state === 'running') {
+        // A drain or a loss may have come in during the turn.
+        if (await this.giveTurn()) continue;
         if (!this.paused && this.due.checkAt() <= performance.now()) this.due.take();
         const retry = this.due.peek();
         const entry = retry ?? this.buffer.peek();
@@ -223,6 +239,7 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
       const last = claimed.entries[claimed.entries.length - 1];
       if (last !== undefined) this.lastReadSeq = Math.max(this.lastReadSeq, last.offset + 1);
       for (const entry of claimed.entries) {
+        await this.giveTurn();
         while (this.paused && this.state === 'recovering') await this.waitForWork();
         if (!(await this.handle(entry, 'log'))) return;
       }
@@ -308,6 +325,18 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
     return true;
   }
 
+  /**
+   * Handlers that resolve at once never let I/O in: after a millisecond of them, the event loop gets
+   * a turn (replies are read, the next fetch, acknowledgements and lease renewals are sent).
+   * Resolves whether it gave one.
+   */
+  private async giveTurn(): Promise<boolean> {
+    if (performance.now() - this.turnStartedAt < MAX_HANDLING_TURN_MS) return false;
+    await nextTurn();
+    this.turnStartedAt = performance.now();
+    return true;
+  }
+
   /** Whether a handler may start now: the worker is not stopping and its lease surely holds. */
   private mayStart(): boolean {
     return this.active && this.deps.lease.valid;
@@ -331,6 +360,8 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
 
   private waitForWork(): Promise<void> {
     return new Promise((resolve) => {
+      // Stopping: nothing to wait for (a wake-up sent before this wait began would be missed).
+      if (!this.active) return resolve();
       let timer: NodeJS.Timeout | undefined;
       this.wakeLoop = () => {
         clearTimeout(timer);

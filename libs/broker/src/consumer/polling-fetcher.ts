@@ -81,7 +81,7 @@ export class PollingFetcher implements FetchRequester {
         const [reply] = await this.ctx.call(SCRIPTS.fetch, {
           group: this.settings.group,
           maxBytes: want.maxBytes,
-          partitions: [{ topic: target.topic, partition: target.partition, token: target.token, count: want.count, after: target.position, maxBytes: want.maxBytes, averageBytes: want.averageBytes }],
+          partitions: [{ topic: target.topic, partition: target.partition, token: target.token, count: want.count, after: target.position, maxBytes: want.maxBytes, averageBytes: want.averageBytes, recheck: want.recheck }],
         });
         if (reply.status !== 'ok') {
           target.fetched(reply);

@@ -45,8 +45,8 @@ export interface WorkerEvents {
   retry(event: RetryEvent): void;
   deadLetter(event: DeadLetterEvent): void;
   lost(reason: LossReason): void;
-  /** The highest offset read so far + 1, to notice a log end that went back. */
-  readUpTo(logEnd: number): void;
+  /** The last message read so far, to notice later that Redis lost it. */
+  lastRead(offset: number, messageId: string): void;
   reportError(operation: string, error: unknown): void;
   crash(error: unknown): void;
 }

@@ -157,8 +157,15 @@ export class PartitionPipeline {
     const deadline = performance.now() + options.deliveryTimeoutMs;
     let reply: ProduceReply | undefined;
     let lastError: BrokerError | undefined;
+    // Too few replicas in sync: nothing was written, and they may catch up (a replica resyncing):
+    // retried like a lost connection until deliveryTimeoutMs, as Kafka's producer does.
+    const append = async () => {
+      const answer = await this.host.append(input);
+      if (answer.status === 'not-enough-replicas') throw new NotEnoughReplicasError(answer.inSync, options.minInSyncReplicas, options.ackTimeoutMs, false);
+      return answer;
+    };
     try {
-      reply = await retryRetriable(() => this.host.append(input), {
+      reply = await retryRetriable(append, {
         operation: `send to partition ${partition} of '${topic}'`,
         initialBackoffMs: 50,
         maxBackoffMs: 1_000,
@@ -173,7 +180,9 @@ export class PartitionPipeline {
       return failAll(batch, asBrokerError(error));
     }
     if (reply === undefined) {
-      // Given up after deliveryTimeoutMs: the last failure says why.
+      // Given up after deliveryTimeoutMs: the last failure says why. When Redis said nothing was
+      // written, the sequence numbers are free again.
+      if (lastError instanceof NotEnoughReplicasError && !lastError.written) this.nextSeq = baseSeq;
       return failAll(batch, lastError ?? new BrokerError('TIMEOUT', `Could not send to partition ${partition} of '${topic}' within deliveryTimeoutMs (${options.deliveryTimeoutMs} ms); the messages may or may not have been written.`, { retriable: true }));
     }
 
@@ -190,9 +199,6 @@ export class PartitionPipeline {
         this.nextSeq = baseSeq;
         this.host.forgetTopic(topic);
         return failAll(batch, new UnknownTopicError(topic, `partition ${partition} no longer exists; the topic was deleted, create it again first`));
-      case 'not-enough-replicas':
-        this.nextSeq = baseSeq;
-        return failAll(batch, new NotEnoughReplicasError(reply.inSync, options.minInSyncReplicas, options.ackTimeoutMs, false));
       case 'out-of-order':
         return failAll(batch, new OutOfOrderSequenceError(topic, partition, `batch from sequence ${baseSeq}, last appended ${reply.lastSeq}`));
       case 'invalid-timestamp':

@@ -91,9 +91,38 @@ export function createConnection(connection: RedisConnection, settings: Connecti
     throw new InvalidArgumentError('The redis option is required: a redis:// URL, ioredis options, { sentinels, name } or { cluster: [...] }.');
   }
   defineScripts(client);
-  if (client instanceof Cluster) client.on('+node', (node: Redis) => rejectInFlightOnClose(node));
-  else rejectInFlightOnClose(client);
+  if (client instanceof Cluster) {
+    client.on('+node', (node: Redis) => rejectInFlightOnClose(node));
+  } else {
+    rejectInFlightOnClose(client);
+    reconnectAfterUnexpectedEnd(client, settings);
+  }
   return client;
+}
+
+/**
+ * ioredis' Sentinel failover detector can end a connection for good when the sentinels announce a
+ * new primary while the client is asking them for the current one. A connection that ends without
+ * being closed on purpose connects again, with the usual backoff.
+ */
+function reconnectAfterUnexpectedEnd(client: Redis, settings: ConnectionSettings): void {
+  let closing = false;
+  for (const method of ['quit', 'disconnect'] as const) {
+    const original = client[method].bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      // disconnect(true) is ioredis reconnecting on its own (the failover detector does it).
+      if (!(method === 'disconnect' && args[0] === true)) closing = true;
+      return original(...args);
+    };
+  }
+  let attempts = 0;
+  client.on('ready', () => (attempts = 0));
+  client.on('end', () => {
+    if (closing) return;
+    setTimeout(() => {
+      if (!closing && client.status === 'end') client.connect().catch(() => undefined);
+    }, backoff(settings)(++attempts)).unref();
+  });
 }
 
 /**

@@ -23,6 +23,8 @@ export const SCRIPT_STATUSES = [
   'invalid-timestamp',
   /** A produce batch overlapping what was appended but not a repeat; nothing was written. */
   'out-of-order',
+  /** An acknowledgement could not be vouched for by its highest message; nothing changed (send every message id). */
+  'unverified',
 ] as const;
 
 export type ScriptStatus = (typeof SCRIPT_STATUSES)[number];

@@ -11,12 +11,18 @@
   KEYS[4]  stats     hash    counters of the group on this partition
   ARGV[1]  group     string
   ARGV[2]  token     string
-  ARGV[3…] pairs     stream ID, message id ('' for entries written without one)
+  ARGV[3]  count     integer n, the number of messages
+  ARGV[4]  checked   integer how many message ids follow the IDs: 1 (the highest only) or n
+  ARGV[5…] ids       n stream IDs, the highest first
+  ARGV[…]  messageIds the message ids of the first `checked` IDs, in the same order ('' for entries
+                     written without one)
 
   Returns  { 'ok', acknowledged, stale } — acknowledged: messages that left the pending list;
            stale: IDs now holding another message (left pending for their owner to deliver);
-           { 'fenced' }.
-  Notes    Repeating an acknowledgement changes nothing: XACK of an acknowledged ID is a no-op, and
+           { 'unverified' } when only the highest message id was sent and it does not match:
+           nothing changed; send again with every message id; { 'fenced' }.
+  Notes    One entry is read to check the whole batch (its highest offset); each message is read
+           only when that one differs. Repeating an acknowledgement changes nothing: XACK of an acknowledged ID is a no-op, and
            the counter counts what XACK removed. An ID whose entry retention removed is
            acknowledged: nothing can be delivered from it any more.
            allow-oom: acknowledging must go on under maxmemory; it frees memory.
@@ -29,37 +35,26 @@ local group, token = ARGV[1], ARGV[2]
 if redis.call('GET', lease) ~= token then
   return { 'fenced' }
 end
-local ids, stale = {}, {}
-local n = (#ARGV - 2) / 2
--- Acknowledgements usually cover consecutive offsets: one XRANGE over their span reads every
--- message id at once; scattered ones are checked one by one.
-local low, high = math.huge, 0
-for i = 3, #ARGV, 2 do
-  local seq = tonumber(string.sub(ARGV[i], 3))
-  if seq < low then low = seq end
-  if seq > high then high = seq end
-end
-local stored = nil
-if high - low + 1 <= 2 * n then
-  stored = {}
-  for _, entry in ipairs(redis.call('XRANGE', log, '0-' .. low, '0-' .. high)) do
-    stored[entry[1]] = entryField(entry[2], 'i') or ''
+local n, checked = tonumber(ARGV[3]), tonumber(ARGV[4])
+local first, last = 5, 4 + n
+-- Offsets are dense and only ever appended: if the highest offset acknowledged still holds the
+-- message the caller handled, no rollback reassigned any offset at or below it, and every message of
+-- the batch is the one handled. Only otherwise is each message checked on its own.
+local acknowledged, stale = 0, {}
+if sameMessage(log, ARGV[first], ARGV[last + 1]) == 'same' then
+  acknowledged = redis.call('XACK', log, group, unpack(ARGV, first, last))
+  if redis.call('EXISTS', attempts) == 1 then redis.call('HDEL', attempts, unpack(ARGV, first, last)) end
+elseif checked < n then
+  return { 'unverified' }
+else
+  local ids = {}
+  for i = first, last do
+    if sameMessage(log, ARGV[i], ARGV[i + n]) == 'other' then stale[#stale + 1] = ARGV[i] else ids[#ids + 1] = ARGV[i] end
+  end
+  if #ids > 0 then
+    acknowledged = redis.call('XACK', log, group, unpack(ids))
+    redis.call('HDEL', attempts, unpack(ids))
   end
 end
-for i = 3, #ARGV, 2 do
-  local same
-  if stored then
-    local found = stored[ARGV[i]]
-    same = found == nil or found == ARGV[i + 1]
-  else
-    same = sameMessage(log, ARGV[i], ARGV[i + 1]) ~= 'other'
-  end
-  if same then ids[#ids + 1] = ARGV[i] else stale[#stale + 1] = ARGV[i] end
-end
-local acknowledged = 0
-if #ids > 0 then
-  acknowledged = redis.call('XACK', log, group, unpack(ids))
-  redis.call('HDEL', attempts, unpack(ids))
-  if acknowledged > 0 then redis.call('HINCRBY', stats, 'processed', acknowledged) end
-end
+if acknowledged > 0 then redis.call('HINCRBY', stats, 'processed', acknowledged) end
 return { 'ok', acknowledged, stale }

@@ -9,15 +9,12 @@
   KEYS[2]  log       stream  the partition log
   KEYS[3]  delay     zset    the group's delay queue on the partition
   KEYS[4]  taken     hash    stream ID → token of the worker that took it from the delay queue
-  KEYS[5]  stats     hash    counters of the group on the partition ('rollbacks' counts log ends
-                             found below what the member had read)
   ARGV[1]  token     string  the new token; its acquisition part is unique per member process
   ARGV[2]  memberId  string  the member; a lease it holds under an older token is taken over (the
                              member makes sure the worker of the older token has stopped)
   ARGV[3]  leaseMs   integer lease time
   ARGV[4]  group     string  group name (the Redis consumer group on the log)
   ARGV[5]  startId   string  where a group new to this partition starts: '0' (beginning) or '$' (end)
-  ARGV[6]  readUpTo  integer the log end this member had read up to before (-1: unknown)
 
   Returns  { 'ok', lastDeliveredSeq, logEnd } when the lease is held with the new token:
            lastDeliveredSeq is the sequence of the group's last delivered ID (offset + 1 of the
@@ -30,8 +27,8 @@
 ]]
 --#include lib/clock.lua
 
-local lease, log, delay, taken, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local token, memberId, leaseMs, group, startId, readUpTo = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+local lease, log, delay, taken = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local token, memberId, leaseMs, group, startId = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 
 if redis.call('EXISTS', log) == 0 then
   return { 'gone' }
@@ -66,10 +63,5 @@ end
 local info = redis.call('XINFO', 'STREAM', log)
 for i = 1, #info, 2 do
   if info[i] == 'entries-added' then logEnd = info[i + 1] end
-end
-if readUpTo > logEnd then
-  -- Redis lost writes this member had read: a restart from an older snapshot or a failover to a
-  -- lagging replica. Counted where operators look (describeGroup, metrics).
-  redis.call('HINCRBY', stats, 'rollbacks', 1)
 end
 return { 'ok', lastDelivered, logEnd }

@@ -8,7 +8,7 @@
   ARGV[1]  group     string
   ARGV[2]  maxBytes  integer budget of the whole call; once spent, later partitions get nothing
                              (but the first partition with messages always gets one)
-  ARGV[3…] per partition, five values:
+  ARGV[3…] per partition, six values:
            token     string  the fencing token the worker holds the lease with; also its Redis
                              consumer name
            count     integer at most this many messages
@@ -16,15 +16,18 @@
            maxPartitionBytes integer budget of this partition (at least one message)
            averageBytes      integer the worker's estimate of one entry's size (0: unknown), to
                              size the first read
+           recheck   '1' after a read of this worker failed or timed out: look for entries it
+                     may have delivered without the worker receiving them first
 
   Returns  one reply per partition: { 'ok', packed } with the entries read (packed as in
            lib/entries.lua; an empty string when there was nothing new), { 'fenced' } when the
            lease is not held with that token, { 'gone' } when the log or the group is gone (topic
            deleted, or offsets reset by force).
-  Notes    A fetch may be repeated: entries already delivered to this token after `after` belong to
-           a fetch whose reply never arrived (a command that timed out, a Cluster read that failed
-           on another node): they are returned again, oldest first, before anything new. Those that
-           retention removed meanwhile are acknowledged and left out, so the worker sees the gap.
+  Notes    A fetch may be repeated: with `recheck`, entries already delivered to this token after
+           `after` belong to a fetch whose reply never arrived (a command that timed out, a Cluster
+           read that failed on another node): they are returned again, oldest first, before
+           anything new. Those that retention removed meanwhile are acknowledged and left out, so
+           the worker sees the gap.
            allow-oom: consuming must go on under maxmemory; a read adds only pending-list entries.
 ]]
 --#include lib/entries.lua
@@ -36,10 +39,10 @@ local result = {}
 for i = 1, #KEYS, 2 do
   local log, lease = KEYS[i], KEYS[i + 1]
   local n = (i + 1) / 2
-  local at = 3 + (n - 1) * 5
+  local at = 3 + (n - 1) * 6
   local token, count, after = ARGV[at], tonumber(ARGV[at + 1]), ARGV[at + 2]
   local budget = math.min(tonumber(ARGV[at + 3]), maxBytes - spent)
-  local averageBytes = tonumber(ARGV[at + 4])
+  local averageBytes, recheck = tonumber(ARGV[at + 4]), ARGV[at + 5] == '1'
 
   if redis.call('GET', lease) ~= token then
     result[n] = { 'fenced' }
@@ -49,20 +52,23 @@ for i = 1, #KEYS, 2 do
     budget = math.max(budget, 1)
     local first = firstReadCount(count, budget, averageBytes)
     local gone = false
-    -- Normally empty: this token's pending entries past its read position.
-    local cursor = after
-    local history = readWithin(function(want)
-      local read = redis.pcall('XREADGROUP', 'GROUP', group, token, 'COUNT', want, 'STREAMS', log, cursor)
-      if type(read) == 'table' and read.err then gone = true return nil end
-      if not read or not read[1] or #read[1][2] == 0 then return nil end
-      cursor = read[1][2][#read[1][2]][1]
-      return read[1][2]
-    end, count, budget, first)
-    local entries, removed = {}, {}
-    for _, entry in ipairs(history) do
-      if entry[2] then entries[#entries + 1] = entry else removed[#removed + 1] = entry[1] end
+    local entries = {}
+    if recheck then
+      -- This token's pending entries past its read position.
+      local cursor = after
+      local history = readWithin(function(want)
+        local read = redis.pcall('XREADGROUP', 'GROUP', group, token, 'COUNT', want, 'STREAMS', log, cursor)
+        if type(read) == 'table' and read.err then gone = true return nil end
+        if not read or not read[1] or #read[1][2] == 0 then return nil end
+        cursor = read[1][2][#read[1][2]][1]
+        return read[1][2]
+      end, count, budget, first)
+      local removed = {}
+      for _, entry in ipairs(history) do
+        if entry[2] then entries[#entries + 1] = entry else removed[#removed + 1] = entry[1] end
+      end
+      if #removed > 0 then redis.call('XACK', log, group, unpack(removed)) end
     end
-    if #removed > 0 then redis.call('XACK', log, group, unpack(removed)) end
     if not gone and #entries == 0 then
       entries = readWithin(function(want)
         local read = redis.pcall('XREADGROUP', 'GROUP', group, token, 'COUNT', want, 'STREAMS', log, '>')
@@ -74,9 +80,10 @@ for i = 1, #KEYS, 2 do
     if gone then
       result[n] = { 'gone' }
     else
-      for _, entry in ipairs(entries) do spent = spent + entryBytes(entry) end
+      local packed = packEntries(entries)
+      spent = spent + #packed
       if #entries > 0 then anyEntries = true end
-      result[n] = { 'ok', packEntries(entries) }
+      result[n] = { 'ok', packed }
     end
   end
 end

@@ -6,8 +6,6 @@ export interface AcquireLeaseInput extends OwnedPartitionRef {
   memberId: string;
   leaseMs: number;
   startId: '0' | '$';
-  /** The log end the member had read up to before, or -1. */
-  readUpTo: number;
 }
 
 export type AcquireLeaseReply =
@@ -19,9 +17,8 @@ export const acquireLease = spec<AcquireLeaseInput, AcquireLeaseReply>({
   name: 'acquire-lease',
   keys: (keys, { topic, partition, group }) => [
     keys.lease(topic, partition, group), keys.log(topic, partition), keys.delayQueue(topic, partition, group), keys.delayTaken(topic, partition, group),
-    keys.stats(topic, partition, group),
   ],
-  args: (input) => [input.token, input.memberId, input.leaseMs, input.group, input.startId, input.readUpTo],
+  args: (input) => [input.token, input.memberId, input.leaseMs, input.group, input.startId],
   parse: (reply) => {
     const r = list(reply);
     const status = statusOf(r);

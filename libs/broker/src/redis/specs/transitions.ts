@@ -6,12 +6,23 @@ import { statusOf } from '../script-status.js';
 export type MessageSource = 'log' | 'delay';
 
 const texts = (value: unknown) => list(value).map(text);
+const seqOfId = (id: string) => Number(id.slice(id.indexOf('-') + 1));
 const failureList = (value: unknown) => list(value).map((item) => (Buffer.isBuffer(item) ? item : null));
 
 export interface FetchInput {
   group: string;
   maxBytes: number;
-  partitions: ReadonlyArray<{ topic: string; partition: number; token: string; count: number; after: string; maxBytes: number; averageBytes: number }>;
+  partitions: ReadonlyArray<{
+    topic: string;
+    partition: number;
+    token: string;
+    count: number;
+    after: string;
+    maxBytes: number;
+    averageBytes: number;
+    /** A read of this worker failed or timed out: return what it may have delivered without the worker receiving it. */
+    recheck: boolean;
+  }>;
 }
 
 export type FetchReply = { status: 'ok'; packed: Buffer } | { status: 'fenced' | 'gone' };
@@ -23,7 +34,7 @@ export const fetch = spec<FetchInput, FetchReply[]>({
   keys: (keys, { group, partitions }) => partitions.flatMap(({ topic, partition }) => [keys.log(topic, partition), keys.lease(topic, partition, group)]),
   args: (input) => {
     const args: ScriptArg[] = [input.group, input.maxBytes];
-    for (const p of input.partitions) args.push(p.token, p.count, p.after, p.maxBytes, p.averageBytes);
+    for (const p of input.partitions) args.push(p.token, p.count, p.after, p.maxBytes, p.averageBytes, p.recheck ? '1' : '0');
     return args;
   },
   parse: (reply) =>
@@ -67,15 +78,28 @@ export interface MessageRef {
 }
 
 /** Acknowledges handled log messages (see ack.lua). */
-export const ack = spec<OwnedPartitionRef & { messages: readonly MessageRef[] }, { status: 'ok'; acknowledged: number; stale: string[] } | { status: 'fenced' }>({
+export const ack = spec<
+  OwnedPartitionRef & { messages: readonly MessageRef[]; /** Send every message id, not only the highest's. */ verifyEach?: boolean },
+  { status: 'ok'; acknowledged: number; stale: string[] } | { status: 'fenced' | 'unverified' }
+>({
   name: 'ack',
   keys: (keys, { topic, partition, group }) => [
     keys.log(topic, partition), keys.lease(topic, partition, group), keys.attempts(topic, partition, group), keys.stats(topic, partition, group),
   ],
-  args: (input) => [input.group, input.token, ...input.messages.flatMap(({ id, messageId }) => [id, messageId])],
+  args: (input) => {
+    // The highest offset goes first: the script checks it to vouch for the whole batch.
+    const messages = [...input.messages];
+    let highest = 0;
+    for (let i = 1; i < messages.length; i++) if (seqOfId(messages[i].id) > seqOfId(messages[highest].id)) highest = i;
+    [messages[0], messages[highest]] = [messages[highest], messages[0]];
+    const checked = input.verifyEach ? messages : messages.slice(0, 1);
+    return [input.group, input.token, messages.length, checked.length, ...messages.map((m) => m.id), ...checked.map((m) => m.messageId)];
+  },
   parse: (reply) => {
     const r = list(reply);
-    return statusOf(r) === 'ok' ? { status: 'ok', acknowledged: num(r[1]), stale: texts(r[2]) } : { status: 'fenced' };
+    const status = statusOf(r);
+    if (status === 'ok') return { status, acknowledged: num(r[1]), stale: texts(r[2]) };
+    return { status: status === 'unverified' ? 'unverified' : 'fenced' };
   },
   describe: (input) => `acknowledge messages of ${where(input)}`,
 });

@@ -23,24 +23,28 @@ end
 -- Calls `read(count)` (a read that consumes what it returns, such as XREADGROUP '>') repeatedly,
 -- sizing each call so the total stays within `maxBytes`: the first call reads `firstCount` entries
 -- (from the caller's estimate of the entry size), later calls as many as the average size so far
--- leaves room for. At least one entry is read when one exists. Returns the entries and their bytes.
+-- leaves room for. At least one entry is read when one exists. Returns the entries; sizes are only
+-- summed when a further read must be sized (the common single read costs nothing extra).
 local function readWithin(read, count, maxBytes, firstCount)
-  local entries, bytes = {}, 0
   local want = math.max(1, math.min(count, firstCount))
-  while want > 0 do
+  local entries = read(want)
+  if entries == nil then return {} end
+  if #entries < want or #entries >= count then return entries end
+  local bytes = 0
+  for _, entry in ipairs(entries) do bytes = bytes + entryBytes(entry) end
+  while bytes < maxBytes do
+    local left = count - #entries
+    want = math.min(left, math.floor((maxBytes - bytes) / math.max(bytes / #entries, 1)))
+    if want <= 0 then break end
     local batch = read(want)
     if batch == nil or #batch == 0 then break end
     for _, entry in ipairs(batch) do
       entries[#entries + 1] = entry
       bytes = bytes + entryBytes(entry)
     end
-    if #batch < want then break end
-    local left = count - #entries
-    if left <= 0 or bytes >= maxBytes then break end
-    local average = bytes / #entries
-    want = math.min(left, math.floor((maxBytes - bytes) / math.max(average, 1)))
+    if #batch < want or #entries >= count then break end
   end
-  return entries, bytes
+  return entries
 end
 
 -- How many entries of `averageBytes` fit `maxBytes` (0: unknown size, read one to learn it).
