@@ -273,7 +273,7 @@ describe('acks: all', () => {
     const brook = createBrook({ redis: leader.url });
     const topic = uniqueName('undurable');
     await brook.admin().createTopic({ topic, partitions: 1 });
-    const send = brook.producer({ acks: 'all', minInSyncReplicas: 2, ackTimeoutMs: 200 }).send({ topic, messages: [{ value: 'a' }] });
+    const send = brook.producer({ acks: 'all', minInSyncReplicas: 2, ackTimeoutMs: 200, deliveryTimeoutMs: 300 }).send({ topic, messages: [{ value: 'a' }] });
     await expect(send).rejects.toMatchObject({ name: 'NotEnoughReplicasError', code: 'NOT_ENOUGH_REPLICAS', acknowledged: 1, required: 2, written: false });
     await expect(send).rejects.toThrow(/nothing was written/);
     expect(await rawRedis(leader.url).xlen(`${brook.options.prefix}:{${topic}:0}:log`)).toBe(0);

@@ -221,7 +221,7 @@ describe('Redis Cluster', () => {
     const brook = brookOnCluster();
     const topic = uniqueName('undurable');
     await brook.admin().createTopic({ topic, partitions: 1 });
-    const send = brook.producer({ acks: 'all', minInSyncReplicas: 2, ackTimeoutMs: 200 }).send({ topic, messages: [{ value: 1 }] });
+    const send = brook.producer({ acks: 'all', minInSyncReplicas: 2, ackTimeoutMs: 200, deliveryTimeoutMs: 300 }).send({ topic, messages: [{ value: 1 }] });
     await expect(send).rejects.toBeInstanceOf(NotEnoughReplicasError);
     await expect(send).rejects.toMatchObject({ acknowledged: 1, required: 2 });
   });

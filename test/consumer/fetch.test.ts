@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Message, ReceivedMessage } from '@brook/broker';
+import { ScriptClassifier } from '../faults/support/scenario-scripts.js';
 import { createBrook, rawRedis, uniqueName, waitFor } from '../support/brook.js';
+import { FaultProxy } from '../support/fault-proxy.js';
+import { RedisServer } from '../support/redis-server.js';
 import { FAST } from './helpers.js';
 
 describe('fetching', () => {
@@ -43,48 +46,48 @@ describe('fetching', () => {
   });
 
   it('delivers what Redis handed to the member in a fetch whose reply never arrived, in order, without a rebalance', async () => {
-    const brook = createBrook();
-    const topic = uniqueName('orders');
-    const group = uniqueName('billing');
-    await brook.admin().createTopic({ topic, partitions: 2 });
-    const producer = brook.producer();
-    const seen: Array<[number, number]> = [];
-    const skipped: number[] = [];
-    let rebalances = 0;
-    const consumer = brook.consumer({ group, ...FAST });
-    consumer.on('skipped', ({ from, to }) => { for (let o = from; o <= to; o++) skipped.push(o); });
-    consumer.on('rebalance', () => rebalances++);
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ partition, message }) => void seen.push([partition, message.offset]) });
-    await producer.send({ topic, messages: [{ partition: 0, value: 0 }] });
-    await waitFor(() => seen.length === 1, { message: 'the first message' });
+    // The member reads through a proxy that lets one fetch run in Redis and drops its reply (and
+    // closes that connection): the messages it delivered are in the member's pending list only.
+    const server = await RedisServer.start();
+    const proxy = await FaultProxy.start({ port: server.port });
+    try {
+      const admin = createBrook({ redis: server.url });
+      const brook = createBrook({ redis: proxy.url, prefix: admin.options.prefix, connection: { retries: 1_000, initialBackoffMs: 10, maxBackoffMs: 50 } });
+      const topic = uniqueName('orders');
+      const group = uniqueName('billing');
+      await admin.admin().createTopic({ topic, partitions: 2 });
+      const producer = admin.producer();
+      const seen: Array<[number, number]> = [];
+      const skipped: number[] = [];
+      let rebalances = 0;
+      const consumer = brook.consumer({ group, ...FAST });
+      consumer.on('skipped', ({ from, to }) => { for (let o = from; o <= to; o++) skipped.push(o); });
+      consumer.on('rebalance', () => rebalances++);
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ partition, message }) => void seen.push([partition, message.offset]) });
+      await producer.send({ topic, messages: [{ partition: 0, value: 0 }] });
+      await waitFor(() => seen.length === 1, { message: 'the first message' });
+      const rebalancesBefore = rebalances;
 
-    // Partition 0 is left out of every fetch from here on; the message on partition 1 ends the read
-    // that was waiting when it was paused.
-    consumer.pause([{ topic, partitions: [0] }]);
-    await producer.send({ topic, messages: [{ partition: 1, value: 1 }] });
-    await waitFor(() => seen.length === 2, { message: 'the message on partition 1' });
-    const rebalancesBefore = rebalances;
+      const fetches = new ScriptClassifier({ prefix: admin.options.prefix, topic, partitions: 2, group }).calls('fetch');
+      const dropped = proxy.dropReplyOnce(fetches);
+      await producer.send({ topic, messages: [1, 2, 3].map((value) => ({ partition: 0, value })) });
+      await dropped;
+      await producer.send({ topic, messages: [4, 5].map((value) => ({ partition: 0, value })) });
 
-    // A fetch Redis ran for this member but whose reply was lost: three messages in its pending list.
-    await producer.send({ topic, messages: [1, 2, 3].map((value) => ({ partition: 0, value })) });
-    const log = `${brook.options.prefix}:{${topic}:0}:log`;
-    // The member reads under its fencing token, which the lease holds.
-    const token = (await rawRedis().get(`${brook.options.prefix}:{${topic}:0}:lease:${group}`))!;
-    expect(token.startsWith(`${consumer.memberId}:`)).toBe(true);
-    const lost = (await rawRedis().xreadgroup('GROUP', group, token, 'COUNT', 3, 'STREAMS', log, '>')) as Array<[string, unknown[]]>;
-    expect(lost[0][1]).toHaveLength(3);
-    await producer.send({ topic, messages: [4, 5].map((value) => ({ partition: 0, value })) });
-
-    consumer.resume([{ topic, partitions: [0] }]);
-    await waitFor(() => seen.length === 7, { message: 'all seven messages' });
-    expect(seen.filter(([partition]) => partition === 0).map(([, offset]) => offset)).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(skipped).toEqual([]);
-    expect(rebalances).toBe(rebalancesBefore);
-    await waitFor(async () => {
-      const { partitions } = await brook.admin().describeGroup({ group, topic });
-      return partitions[0].lag === 0 && partitions[0].pending === 0 && partitions[0].committedOffset === 6;
-    }, { message: 'partition 0 to be fully acknowledged' });
+      await waitFor(() => seen.length === 6, { message: 'all six messages' });
+      expect(seen.filter(([partition]) => partition === 0).map(([, offset]) => offset)).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(skipped).toEqual([]);
+      // Only the read connection dropped: the member kept its partitions.
+      expect(rebalances).toBe(rebalancesBefore);
+      await waitFor(async () => {
+        const { partitions } = await admin.admin().describeGroup({ group, topic });
+        return partitions[0].lag === 0 && partitions[0].pending === 0 && partitions[0].committedOffset === 6;
+      }, { message: 'partition 0 to be fully acknowledged' });
+    } finally {
+      await proxy.stop();
+      await server.stop();
+    }
   });
 
   it('loses nothing and repeats nothing while its fetch connection is killed again and again under load', async () => {

@@ -95,7 +95,8 @@ describe('retries under a backlog of slow messages', () => {
 
     const records = `${brook.options.prefix}:runs`;
     const topics: ProbeTopic[] = [
-      { topic: parked, retryMode: 'non-blocking', attempts: ATTEMPTS, backoffMs: 50 },
+      // A long enough backoff that the killed member still has retries parked when it dies.
+      { topic: parked, retryMode: 'non-blocking', attempts: ATTEMPTS, backoffMs: 500 },
       { topic: inPlace, retryMode: 'blocking', attempts: ATTEMPTS, backoffMs: 50 },
     ];
     const settings = {
@@ -117,8 +118,12 @@ describe('retries under a backlog of slow messages', () => {
       const parkedRuns = (await readRuns()).filter((r) => r.topic === parked);
       if (parkedRuns.length < BACKLOG * 0.4) return undefined;
       const byMember = (m: string) => parkedRuns.filter((r) => r.member === m).length;
-      return members.reduce((a, b) => (byMember(a.memberId) >= byMember(b.memberId) ? a : b));
-    }, { message: '40% of the backlog to be run', timeoutMs: 60_000, intervalMs: 100 });
+      const candidate = members.reduce((a, b) => (byMember(a.memberId) >= byMember(b.memberId) ? a : b));
+      // …and only while it has a parked retry it has not finished yet, so its death hands one over.
+      const finished = new Set(parkedRuns.filter((r) => r.outcome === 'ok').map((r) => r.uid));
+      const parkedNow = parkedRuns.some((r) => r.member === candidate.memberId && r.outcome === 'error' && !finished.has(r.uid));
+      return parkedNow ? candidate : undefined;
+    }, { message: '40% of the backlog to be run, with a retry parked', timeoutMs: 60_000, intervalMs: 20 });
     busiest.signal('SIGKILL');
     const killAt = Date.now();
     const survivor = members.find((m) => m !== busiest)!;

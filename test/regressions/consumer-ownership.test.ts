@@ -153,3 +153,29 @@ describe('a member cut off from Redis', () => {
     await brookA.close();
   });
 });
+
+describe('stopping', () => {
+  it('regression: stop() hung forever when it came while the worker was giving the event loop a turn', async () => {
+    const brook = createBrook();
+    const topic = uniqueName('orders');
+    await brook.admin().createTopic({ topic, partitions: 1 });
+    for (let round = 0; round < 10; round++) {
+      await brook.producer().send({ topic, messages: Array.from({ length: 300 }, (_, i) => ({ value: i })) });
+      const consumer = brook.consumer({ group: 'billing', sessionTimeoutMs: 1_000, heartbeatIntervalMs: 50 });
+      await consumer.subscribe({ topic, fromBeginning: true });
+      let handled = 0;
+      await consumer.run({
+        eachMessage: async () => {
+          // Busy for over a millisecond: the worker yields to the event loop after every message.
+          const until = performance.now() + 1.2;
+          while (performance.now() < until);
+          handled++;
+        },
+      });
+      await waitFor(() => handled >= 1 + round, { message: `messages to be handled in round ${round}` });
+      const started = performance.now();
+      await consumer.stop();
+      expect(performance.now() - started).toBeLessThan(2_000);
+    }
+  });
+});

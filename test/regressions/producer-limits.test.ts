@@ -158,7 +158,7 @@ describe("acks: 'all' with the only replica down", () => {
   it("regression: acks 'all' appended before it knew the replicas were short; it refuses with NotEnoughReplicasError written: false and the log is unchanged", async () => {
     const brook = createBrook({ redis: leader.url });
     const topic = await newTopic(brook);
-    const producer = brook.producer({ acks: 'all', minInSyncReplicas: 1, ackTimeoutMs: 10_000 });
+    const producer = brook.producer({ acks: 'all', minInSyncReplicas: 1, ackTimeoutMs: 10_000, deliveryTimeoutMs: 500 });
     await expect(producer.send({ topic, messages: [{ value: 'replicated' }] })).resolves.toMatchObject([{ offset: 0 }]);
 
     await replica.kill();
@@ -167,6 +167,14 @@ describe("acks: 'all' with the only replica down", () => {
     await expect(refused).rejects.toBeInstanceOf(NotEnoughReplicasError);
     await expect(refused).rejects.toMatchObject({ code: 'NOT_ENOUGH_REPLICAS', written: false, acknowledged: 0, required: 1 });
     expect((await readLog(brook, topic, 0, leader.url)).map((m) => m.value)).toEqual(['replicated']);
+
+    // Retried until deliveryTimeoutMs, as Kafka retries NOT_ENOUGH_REPLICAS: a replica that comes
+    // back in time lets the send through, written once.
+    const patient = brook.producer({ acks: 'all', minInSyncReplicas: 1, ackTimeoutMs: 10_000, deliveryTimeoutMs: 30_000 });
+    const waiting = patient.send({ topic, messages: [{ value: 'after the replica is back' }] });
+    await replica.restart();
+    await expect(waiting).resolves.toMatchObject([{ offset: 1 }]);
+    expect((await readLog(brook, topic, 0, leader.url)).map((m) => m.value)).toEqual(['replicated', 'after the replica is back']);
   });
 });
 

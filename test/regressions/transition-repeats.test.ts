@@ -35,7 +35,7 @@ async function partitionScripts() {
   return {
     ctx, keys, at, redis, topic,
     own: (token: string) =>
-      ctx.call(SCRIPTS.acquireLease, { ...at, token, memberId: token.split(':')[0], leaseMs: 60_000, startId: '0', readUpTo: -1 }),
+      ctx.call(SCRIPTS.acquireLease, { ...at, token, memberId: token.split(':')[0], leaseMs: 60_000, startId: '0' }),
     produce: (producerId: string, values: string[]) =>
       ctx.call(SCRIPTS.produce, {
         topic, partition: 0, producerId, epoch: 0, baseSeq: 0, maxLen: 0, timeIndex: false, minInSync: 0, aheadMs: -1, behindMs: -1,
@@ -44,7 +44,7 @@ async function partitionScripts() {
     fetch: async (token: string): Promise<LogEntry[]> => {
       const [reply] = await ctx.call(SCRIPTS.fetch, {
         group: GROUP, maxBytes: 1_048_576,
-        partitions: [{ topic, partition: 0, token, count: 100, after: '0-0', maxBytes: 1_048_576, averageBytes: 0 }],
+        partitions: [{ topic, partition: 0, token, count: 100, after: '0-0', maxBytes: 1_048_576, averageBytes: 0, recheck: false }],
       });
       if (reply.status !== 'ok') throw new Error(`fetch answered ${reply.status}`);
       return unpackEntries(reply.packed);
@@ -193,7 +193,7 @@ describe('fencing tokens', () => {
       const owned = { ...p.at, token };
       const ref = { id: message.id, messageId: message.messageId };
       const calls = {
-        fetch: p.ctx.call(SCRIPTS.fetch, { group: GROUP, maxBytes: 1_048_576, partitions: [{ topic: p.topic, partition: 0, token, count: 10, after: '0-0', maxBytes: 1_048_576, averageBytes: 0 }] }),
+        fetch: p.ctx.call(SCRIPTS.fetch, { group: GROUP, maxBytes: 1_048_576, partitions: [{ topic: p.topic, partition: 0, token, count: 10, after: '0-0', maxBytes: 1_048_576, averageBytes: 0, recheck: false }] }),
         claim: p.ctx.call(SCRIPTS.claim, { ...owned, cursor: '0-0', count: 10, maxBytes: 1_048_576, averageBytes: 0 }),
         ack: p.ctx.call(SCRIPTS.ack, { ...owned, messages: [ref] }),
         recordFailure: p.ctx.call(SCRIPTS.recordFailure, { ...owned, ...ref, attempt: 1, error: ERROR }),

@@ -48,8 +48,18 @@ describe('ack.parse', () => {
     expect(ack.parse(['fenced'])).toEqual({ status: 'fenced' });
   });
 
-  it('sends each message as its stream ID and message id', () => {
-    expect(ack.args({ ...owned, messages: [{ id: '0-1', messageId: 'p:0:0' }, { id: '0-2', messageId: '' }] })).toEqual(['billing', 'm:1', '0-1', 'p:0:0', '0-2', '']);
+  it('sends the stream IDs with the highest first, and only its message id to vouch for the batch', () => {
+    const messages = [{ id: '0-1', messageId: 'p:0:0' }, { id: '0-10', messageId: 'p:0:9' }, { id: '0-2', messageId: '' }];
+    expect(ack.args({ ...owned, messages })).toEqual(['billing', 'm:1', 3, 1, '0-10', '0-1', '0-2', 'p:0:9']);
+  });
+
+  it('sends every message id when asked to verify each one', () => {
+    const messages = [{ id: '0-1', messageId: 'p:0:0' }, { id: '0-10', messageId: 'p:0:9' }];
+    expect(ack.args({ ...owned, messages, verifyEach: true })).toEqual(['billing', 'm:1', 2, 2, '0-10', '0-1', 'p:0:9', 'p:0:0']);
+  });
+
+  it("reads 'unverified' when the highest message did not vouch for the batch", () => {
+    expect(ack.parse(['unverified'])).toEqual({ status: 'unverified' });
   });
 });
 
