@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { seqOf, unpackEntries } from '../../../libs/broker/src/redis/packed-entries.js';
+import { readEntry } from '../../../libs/broker/src/message/wire.js';
+import { readLogEntry, seqOf, unpackEntries } from '../../../libs/broker/src/redis/packed-entries.js';
 import { pack } from './pack.js';
 
 const texts = (fields: Buffer[]) => fields.map((f) => f.toString('latin1'));
@@ -62,7 +63,15 @@ describe('unpackEntries', () => {
 
   it('reads an entry whose fields are gone as zero fields and goes on with the next', () => {
     const entries = unpackEntries(pack([['0-4', []], ['0-5', ['i', 'p:0:5', 'v', 'x']]]));
-    expect(entries[0]).toEqual({ id: '0-4', offset: 3, messageId: '', fields: [], bytes: 3, failure: undefined });
+    const [gone] = entries;
+    expect({ id: gone.id, offset: gone.offset, messageId: gone.messageId, fields: gone.fields, bytes: gone.bytes, failure: gone.failure }).toEqual({
+      id: '0-4',
+      offset: 3,
+      messageId: '',
+      fields: [],
+      bytes: 3,
+      failure: undefined,
+    });
     expect(entries[1]).toMatchObject({ id: '0-5', offset: 4, messageId: 'p:0:5' });
   });
 
@@ -85,5 +94,25 @@ describe('seqOf', () => {
   it('reads the sequence part of a stream ID', () => {
     expect(seqOf('0-42')).toBe(42);
     expect(seqOf('1700000000000-7')).toBe(7);
+  });
+});
+
+describe('readLogEntry', () => {
+  it('reads timestamp, encoding, key, headers and value straight from the packed reply, as readEntry does from the fields', () => {
+    const value = Buffer.from([0x7b, 0x00, 0xff, 0x7d]);
+    const [entry] = unpackEntries(pack([['0-9', ['i', 'p:1:8', 't', '1700000000123', 'e', 'json', 'k', 'kéy', 'h', '{"trace":"t1"}', 'v', value]]]));
+    const direct = readLogEntry(entry);
+    expect(direct).toEqual({ timestamp: 1_700_000_000_123, encoding: 'json', key: 'kéy', headers: { trace: 't1' }, value });
+    expect(direct).toEqual(readEntry(entry.fields));
+  });
+
+  it('reads other encodings, a missing key, and unknown or multi-letter fields without taking them', () => {
+    const [entry] = unpackEntries(pack([['0-1', ['e', 'avro.v1', 'xv', 'ignored', 't', '99999999999999999', 'v', 'x']]]));
+    expect(readLogEntry(entry)).toEqual({ timestamp: 99_999_999_999_999_999, encoding: 'avro.v1', key: null, headers: {}, value: Buffer.from('x') });
+  });
+
+  it('reads an entry whose fields are gone as an empty value', () => {
+    const [entry] = unpackEntries(pack([['0-4', []]]));
+    expect(readLogEntry(entry)).toEqual({ timestamp: 0, encoding: '', key: null, headers: {}, value: Buffer.alloc(0) });
   });
 });

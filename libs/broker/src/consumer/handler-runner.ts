@@ -1,10 +1,11 @@
 import type { Codec } from '../codec/codec.js';
 import { HandlerTimeoutError } from '../errors/errors.js';
 import type { ReceivedMessage } from '../message/message.js';
-import { decodeValue, readEntry } from '../message/wire.js';
-import type { LogEntry } from '../redis/packed-entries.js';
+import { decodeValue } from '../message/wire.js';
+import { readLogEntry, type LogEntry } from '../redis/packed-entries.js';
 import { classifyFailure, type FailureReason } from '../retry/retry-decision.js';
 import type { RetryPolicy } from '../retry/retry.options.js';
+import { Deadlines } from './deadlines.js';
 import { MessagePayload, type EachMessageHandler } from './message-payload.js';
 
 /** How one attempt went. */
@@ -19,6 +20,7 @@ export interface PayloadControls {
 }
 
 const TIMED_OUT = Symbol('timed out');
+const OK: AttemptOutcome = Object.freeze({ ok: true });
 
 /**
  * Runs the handler once for a message: decodes it (an undecodable payload never reaches the
@@ -26,38 +28,67 @@ const TIMED_OUT = Symbol('timed out');
  * signal when the timeout wins.
  */
 export class HandlerRunner {
+  private readonly deadlines: Deadlines;
+
   constructor(
     private readonly handler: EachMessageHandler,
     private readonly codec: Codec,
     private readonly policy: RetryPolicy,
-  ) {}
+  ) {
+    this.deadlines = new Deadlines(policy.handlerTimeoutMs);
+  }
 
   async run(topic: string, partition: number, entry: LogEntry, attempt: number, controls: PayloadControls): Promise<AttemptOutcome> {
     let message: ReceivedMessage;
     try {
-      const raw = readEntry(entry.fields);
+      const raw = readLogEntry(entry);
       message = { offset: entry.offset, key: raw.key, value: decodeValue(raw, this.codec), headers: raw.headers, timestamp: raw.timestamp };
     } catch (error) {
       return { ok: false, reason: 'undecodable', error };
     }
     const payload = new MessagePayload(topic, partition, message, attempt, controls.heartbeat, controls.pause, controls.lossSignal);
-    const { handlerTimeoutMs } = this.policy;
-    let timer: NodeJS.Timeout | undefined;
     try {
       const handled = this.handler(payload);
-      const outcome = await Promise.race([handled, new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(resolve, handlerTimeoutMs, TIMED_OUT)))]);
+      // A handler that returned no promise is done (or threw) already: no deadline to watch.
+      if (!isPromiseLike(handled)) return OK;
+      const outcome = await this.settledInTime(handled);
       if (outcome === TIMED_OUT) {
-        const error = new HandlerTimeoutError(handlerTimeoutMs);
+        const error = new HandlerTimeoutError(this.policy.handlerTimeoutMs);
         payload.abort(error);
         // The handler keeps running; whatever it does later is no longer awaited.
         Promise.resolve(handled).catch(() => undefined);
         return { ok: false, reason: 'timeout', error };
       }
-      return { ok: true };
+      if (outcome instanceof HandlerRejection) throw outcome.error;
+      return OK;
     } catch (error) {
       return { ok: false, reason: classifyFailure(error, this.policy), error };
-    } finally {
-      clearTimeout(timer);
     }
   }
+
+  /** Resolves with OK, the handler's error, or TIMED_OUT when `handlerTimeoutMs` passed first. */
+  private settledInTime(handled: PromiseLike<unknown>): Promise<typeof OK | HandlerRejection | typeof TIMED_OUT> {
+    return new Promise((resolve) => {
+      const deadline = this.deadlines.watch(() => resolve(TIMED_OUT));
+      handled.then(
+        () => {
+          this.deadlines.settle(deadline);
+          resolve(OK);
+        },
+        (error: unknown) => {
+          this.deadlines.settle(deadline);
+          resolve(new HandlerRejection(error));
+        },
+      );
+    });
+  }
+}
+
+/** What the handler's promise rejected with. */
+class HandlerRejection {
+  constructor(readonly error: unknown) {}
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -41,6 +41,8 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
   private fetching = false;
   private readFailed = false;
   private turnStartedAt = performance.now();
+  /** The handler slot this worker holds for its turn. */
+  private slot: (() => void) | undefined;
   private wakeLoop: (() => void) | undefined;
   private readonly lossAbort = new AbortController();
   private readonly haltAbort = new AbortController();
@@ -220,6 +222,8 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
       }
     } catch (error) {
       this.deps.events.crash(error);
+    } finally {
+      this.releaseSlot();
     }
   }
 
@@ -259,14 +263,9 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
       if (!this.mayStart()) return false;
       const exhausted = decideBeforeAttempt(policy, failed, lastError as { name?: string } | undefined);
       if (exhausted !== undefined) return this.deadLetter(entry, source, exhausted, lastError);
-      const release = await this.deps.slots.acquire();
-      let outcome;
-      try {
-        if (!this.mayStart()) return false;
-        outcome = await this.deps.runner.run(this.topic, this.partition, entry, failed + 1, this.controls);
-      } finally {
-        release();
-      }
+      await this.holdSlot();
+      if (!this.mayStart()) return false;
+      const outcome = await this.deps.runner.run(this.topic, this.partition, entry, failed + 1, this.controls);
       if (outcome.ok) {
         // Lost meanwhile: nothing may be acknowledged any more; the next owner delivers it again.
         if (this.lostReason !== undefined) return false;
@@ -299,6 +298,7 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
       lastError = outcome.error;
       events.retry({ ...retry, mode: 'blocking' });
       // The wait holds no handler slot: other partitions go on meanwhile.
+      this.releaseSlot();
       await sleep(decision.delayMs, this.haltAbort.signal);
     }
   }
@@ -332,6 +332,8 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
    */
   private async giveTurn(): Promise<boolean> {
     if (performance.now() - this.turnStartedAt < MAX_HANDLING_TURN_MS) return false;
+    // Other partitions waiting for a handler slot get theirs now.
+    this.releaseSlot();
     await nextTurn();
     this.turnStartedAt = performance.now();
     return true;
@@ -358,7 +360,23 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
     wake?.();
   }
 
+  /**
+   * Takes a handler slot (`concurrency`) unless this worker holds one: a worker keeps its slot for
+   * its turn, so handlers that resolve at once do not hand the slot around after each message.
+   */
+  private async holdSlot(): Promise<void> {
+    if (this.slot !== undefined) return;
+    this.slot = this.deps.slots.tryAcquire() ?? (await this.deps.slots.acquire());
+  }
+
+  private releaseSlot(): void {
+    const release = this.slot;
+    this.slot = undefined;
+    release?.();
+  }
+
   private waitForWork(): Promise<void> {
+    this.releaseSlot();
     return new Promise((resolve) => {
       // Stopping: nothing to wait for (a wake-up sent before this wait began would be missed).
       if (!this.active) return resolve();

@@ -120,10 +120,11 @@ for index = 0, count - 1 do
 end
 
 local firstId, lastId
+local idPrefix = producerId .. ':' .. epoch .. ':'
 at = 10
 for index = 0, count - 1 do
   local explicit, n = ARGV[at], tonumber(ARGV[at + 1])
-  local messageId = producerId .. ':' .. epoch .. ':' .. (baseSeq + index)
+  local messageId = idPrefix .. (baseSeq + index)
   local id
   if explicit == '' then
     id = redis.call('XADD', log, '0-*', 'i', messageId, 't', now, unpack(ARGV, at + 2, at + 1 + n))

@@ -59,14 +59,25 @@ end
 -- An entry whose fields are gone (trimmed while pending) is packed with zero fields.
 local function packEntries(entries)
   local pack = struct.pack
+  -- Length prefixes repeat (every message has the same field names and similar sizes): each is
+  -- made once per call instead of once per string.
+  local prefixes = {}
   local parts, last = {}, 0
   for _, entry in ipairs(entries) do
     local id, fields = entry[1], entry[2] or {}
-    last = last + 1
-    parts[last] = pack('>I4', #id) .. id .. pack('>I4', #fields)
-    for f = 1, #fields do
-      parts[last + 1] = pack('>I4', #fields[f])
-      parts[last + 2] = fields[f]
+    local idLength, count = #id, #fields
+    local prefix = prefixes[idLength]
+    if not prefix then prefix = pack('>I4', idLength) prefixes[idLength] = prefix end
+    local countPrefix = prefixes[count]
+    if not countPrefix then countPrefix = pack('>I4', count) prefixes[count] = countPrefix end
+    parts[last + 1], parts[last + 2], parts[last + 3] = prefix, id, countPrefix
+    last = last + 3
+    for f = 1, count do
+      local field = fields[f]
+      local length = #field
+      prefix = prefixes[length]
+      if not prefix then prefix = pack('>I4', length) prefixes[length] = prefix end
+      parts[last + 1], parts[last + 2] = prefix, field
       last = last + 2
     end
   end
