@@ -75,7 +75,7 @@ describe('broker host endpoints', () => {
     const { topic, billing } = await topicWithDeadLetters(host.brook, { partitions: 2, failing: 2, passing: 3 });
 
     const groups = await host.request('GET', '/api/v1/groups', { token: 'viewer' });
-    expect(groups.body).toEqual({ groups: [{ group: 'billing', topics: [topic], members: 1 }] });
+    expect(groups.body).toEqual({ groups: [{ group: 'billing', kind: 'exclusive', topics: [topic], members: 1 }] });
 
     const group = await host.request('GET', '/api/v1/groups/billing', { token: 'viewer' });
     expect(group.status).toBe(200);

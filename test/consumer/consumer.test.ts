@@ -259,8 +259,8 @@ describe('consumer', () => {
     await startConsumer(brook, topic, { group: 'beta' });
     await a.consumer.stop();
     expect(await brook.admin().listGroups()).toEqual([
-      { group: 'alpha', topics: [topic], members: 0 },
-      { group: 'beta', topics: [topic], members: 2 },
+      { group: 'alpha', kind: 'exclusive', topics: [topic], members: 0 },
+      { group: 'beta', kind: 'exclusive', topics: [topic], members: 2 },
     ]);
   });
 

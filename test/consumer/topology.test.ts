@@ -159,7 +159,7 @@ describe('consumer groups on Redis Cluster', () => {
     for (const partition of description.partitions) {
       expect(partition).toMatchObject({ highOffset: expected.get(partition.partition)!.length, lag: 0, pending: 0, retrying: 0, deadLettered: 0 });
     }
-    expect(await brook.admin().listGroups()).toEqual([{ group: group.name, topics: [topic], members: 3 }]);
+    expect(await brook.admin().listGroups()).toEqual([{ group: group.name, kind: 'exclusive', topics: [topic], members: 3 }]);
 
     // Once settled, each partition is handled by the member that owns it.
     const owners = description.partitions.map((p) => p.owner);
@@ -191,7 +191,7 @@ describe('consumer groups on Redis Cluster', () => {
     expect(group.distinct()).toBe(120);
     expect(group.handled.every((h) => h.memberId !== leaving.memberId)).toBe(true);
     expect(new Set(produced.map((m) => m.partition)).size).toBe(12);
-    expect(await brook.admin().listGroups()).toEqual([{ group: group.name, topics: [topic], members: 2 }]);
+    expect(await brook.admin().listGroups()).toEqual([{ group: group.name, kind: 'exclusive', topics: [topic], members: 2 }]);
   });
 
   it('delivers messages produced after idle periods within a poll interval', async () => {
@@ -234,7 +234,7 @@ describe('consumer groups on Redis Cluster', () => {
 
     await expect(admin.resetOffsets({ group: group.name, topic, to: 'earliest' })).rejects.toBeInstanceOf(GroupActiveError);
     for (const member of members) await group.leave(member);
-    expect(await admin.listGroups()).toEqual([{ group: group.name, topics: [topic], members: 0 }]);
+    expect(await admin.listGroups()).toEqual([{ group: group.name, kind: 'exclusive', topics: [topic], members: 0 }]);
 
     expect(await admin.resetOffsets({ group: group.name, topic, to: 'earliest' })).toEqual(range(12).map((partition) => ({ partition, offset: 0 })));
     let description = await admin.describeGroup({ group: group.name, topic });

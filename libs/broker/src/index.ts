@@ -12,6 +12,7 @@ export type {
   GroupCounters,
   GroupDescription,
   GroupListing,
+  GroupKind,
   GroupPartitionDescription,
   MemberDescription,
   ResetOffsetsRequest,
@@ -33,6 +34,10 @@ export { Consumer, type RunOptions } from './consumer/consumer.js';
 export type { ConsumerOptions, SubscribeOptions } from './consumer/consumer.options.js';
 export type { ConsumerEvents } from './consumer/consumer.events.js';
 export type { EachMessageHandler, EachMessagePayload } from './consumer/message-payload.js';
+export type { Batch, EachBatchHandler, EachBatchPayload } from './consumer/batch-runner.js';
+export type { Ordering } from './consumer/lanes.js';
+export { ShareConsumer, type ShareConsumerEvents, type ShareMessageHandler, type ShareMessagePayload, type ShareRunOptions } from './consumer/share-consumer.js';
+export type { ShareConsumerOptions } from './consumer/share-consumer.options.js';
 export type { DeadLetterEvent, LossReason, RetryEvent } from './consumer/partition-worker.js';
 export type { OffsetRange } from './consumer/gaps.js';
 export type { DeadLetterReason } from './dead-letters/dead-letter-record.js';
@@ -50,6 +55,7 @@ export {
   ClosedError,
   DataLossError,
   FencedError,
+  GroupKindConflictError,
   GroupActiveError,
   HandlerTimeoutError,
   InvalidArgumentError,

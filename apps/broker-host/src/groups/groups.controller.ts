@@ -23,7 +23,7 @@ export class GroupsController {
   @Get(':group')
   @RequireRole('viewer')
   @ApiOperation({ summary: 'A group on every topic it consumes: members, assignment, committed offset, lag and pending per partition.' })
-  async describe(@Param('group', GroupNamePipe) group: string): Promise<{ group: string; members: number; topics: GroupDescription[] }> {
+  async describe(@Param('group', GroupNamePipe) group: string): Promise<{ group: string; kind: GroupListing['kind']; members: number; topics: GroupDescription[] }> {
     const admin = this.brook.admin();
     const listing = (await admin.listGroups()).find((candidate) => candidate.group === group);
     if (listing === undefined) throw new UnknownGroupError(group);
@@ -36,7 +36,7 @@ export class GroupsController {
         }),
       ),
     );
-    return { group, members: listing.members, topics: described.filter((description) => description !== undefined) };
+    return { group, kind: listing.kind, members: listing.members, topics: described.filter((description) => description !== undefined) };
   }
 
   @Get(':group/topics/:topic')

@@ -1,5 +1,7 @@
 import { Admin } from '../admin/admin.js';
 import { Consumer } from '../consumer/consumer.js';
+import { ShareConsumer } from '../consumer/share-consumer.js';
+import type { ShareConsumerOptions } from '../consumer/share-consumer.options.js';
 import { ControllerLease } from '../controller/controller-lease.js';
 import type { ControllerLeaseOptions } from '../controller/controller-lease.options.js';
 import type { ConsumerOptions } from '../consumer/consumer.options.js';
@@ -64,6 +66,15 @@ export class Brook {
   consumer(options: ConsumerOptions): Consumer {
     this.ctx.assertOpen();
     return new Consumer(this.ctx, this.registry, options);
+  }
+
+  /**
+   * A new member of a share group: every member reads every partition, each record is acquired by
+   * one member under a lock (Kafka's KIP-932 share groups).
+   */
+  shareConsumer(options: ShareConsumerOptions): ShareConsumer {
+    this.ctx.assertOpen();
+    return new ShareConsumer(this.ctx, this.registry, options);
   }
 
   /**

@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { assertInteger } from '../client/brook.options.js';
 import type { BrookContext } from '../client/context.js';
-import { InvalidArgumentError, UnknownTopicError } from '../errors/errors.js';
+import { GroupKindConflictError, InvalidArgumentError, UnknownTopicError } from '../errors/errors.js';
 import { assertValidName } from '../names/names.js';
 import { ConnectionWatch } from '../redis/connection-watch.js';
 import { SCRIPTS } from '../redis/script-table.js';
+import { WriteCoalescer } from '../redis/write-coalescer.js';
 import type { RedisClient } from '../redis/scripts.js';
 import { nodeServing } from '../redis/topology.js';
 import { mergeRetryOptions, resolveRetryPolicy, type DeadLetterOptions, type RetryOptions } from '../retry/retry.options.js';
@@ -15,7 +16,9 @@ import type { ConsumerEvents } from './consumer.events.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions, type SubscribeOptions } from './consumer.options.js';
 import { BlockingFetcher } from './fetcher.js';
 import { GroupHeartbeat, type SubscribedTopic } from './group-heartbeat.js';
+import { BatchRunner, type EachBatchHandler } from './batch-runner.js';
 import { HandlerRunner } from './handler-runner.js';
+import { ORDERINGS, type Ordering } from './lanes.js';
 import { LeaseRenewer } from './lease-renewer.js';
 import type { EachMessageHandler } from './message-payload.js';
 import { Ownership } from './ownership.js';
@@ -26,18 +29,72 @@ import { RollbackDetector } from './rollback-detector.js';
 import { Semaphore } from './semaphore.js';
 import { groupByTopic, parsePartitionKey, partitionKey, type TopicPartitions } from './topic-partition.js';
 
-/** What `run` takes. */
+/** What `run` takes: `eachMessage` or `eachBatch`, and how messages may run side by side. */
 export interface RunOptions {
-  /** Called for every message, one at a time per partition, in offset order. */
-  eachMessage: EachMessageHandler;
-  /** How many partitions may run handlers at the same time. @defaultValue `1` */
+  /** Called for every message; with `ordering: 'partition'`, one at a time per partition, in offset order. */
+  eachMessage?: EachMessageHandler;
+  /**
+   * Called with consecutive messages of one partition (up to `maxBatchSize` messages and
+   * `maxBytesPerPartition` bytes), for bulk writes. Takes `ordering: 'partition'`.
+   */
+  eachBatch?: EachBatchHandler;
+  /**
+   * Which messages run one after another: `'partition'` (all of a partition, in offset order),
+   * `'key'` (those with the same key, in offset order; each keyless message on its own) or `'none'`.
+   * @defaultValue `'partition'`
+   */
+  ordering?: Ordering;
+  /**
+   * Handlers in flight at once across this consumer's partitions.
+   * @defaultValue `partitionsConsumedConcurrently` with `ordering: 'partition'` (1), otherwise 16
+   */
+  concurrency?: number;
+  /** KafkaJS' name for `concurrency` with `ordering: 'partition'`: how many partitions run handlers at once. @defaultValue `1` */
   partitionsConsumedConcurrently?: number;
   /** How failing messages are retried: attempts, backoff, blocking or not, handler timeout. */
   retry?: RetryOptions;
   /** Dead-lettering of messages whose retries ran out or cannot help. */
   deadLetter?: DeadLetterOptions;
-  /** Names the handler in dead letters. @defaultValue the function's name, or `'eachMessage'` */
+  /** Names the handler in dead letters. @defaultValue the function's name, or `'eachMessage'` / `'eachBatch'` */
   handlerName?: string;
+}
+
+/** Handlers in flight by default when messages of a partition may run side by side. */
+const DEFAULT_CONCURRENCY = 16;
+
+/** Checks how `run` was asked to run handlers; returns the ordering and the number of handler slots. */
+export function resolveRunMode(options: RunOptions): { ordering: Ordering; concurrency: number } {
+  const hasMessage = typeof options.eachMessage === 'function';
+  const hasBatch = typeof options.eachBatch === 'function';
+  if (hasMessage === hasBatch) {
+    throw new InvalidArgumentError(
+      hasMessage
+        ? 'run takes eachMessage or eachBatch, not both.'
+        : 'run needs { eachMessage: async ({ topic, partition, message }) => { … } } or { eachBatch: async ({ batch, resolveOffset }) => { … } }.',
+    );
+  }
+  const ordering = options.ordering ?? 'partition';
+  if (!ORDERINGS.includes(ordering)) {
+    throw new InvalidArgumentError(`ordering must be one of ${ORDERINGS.map((o) => `'${o}'`).join(', ')}; got ${JSON.stringify(ordering)}.`);
+  }
+  if (hasBatch && ordering !== 'partition') {
+    throw new InvalidArgumentError(
+      `eachBatch hands over a partition's consecutive messages in offset order, so it takes ordering: 'partition'; use eachMessage with ordering: '${ordering}' to run messages of a partition side by side.`,
+    );
+  }
+  const { concurrency, partitionsConsumedConcurrently: perPartition } = options;
+  if (perPartition !== undefined) {
+    assertInteger('partitionsConsumedConcurrently', perPartition, 1, 10_000);
+    if (ordering !== 'partition') {
+      throw new InvalidArgumentError(`partitionsConsumedConcurrently counts partitions, which only ordering: 'partition' runs one at a time; with ordering: '${ordering}' set concurrency (handlers in flight).`);
+    }
+    if (concurrency !== undefined && concurrency !== perPartition) {
+      throw new InvalidArgumentError(`concurrency (${concurrency}) and partitionsConsumedConcurrently (${perPartition}) disagree; set one of them.`);
+    }
+  }
+  const resolved = concurrency ?? perPartition ?? (ordering === 'partition' ? 1 : DEFAULT_CONCURRENCY);
+  assertInteger('concurrency', resolved, 1, 10_000);
+  return { ordering, concurrency: resolved };
 }
 
 type Status = 'idle' | 'running' | 'stopping' | 'stopped';
@@ -120,26 +177,31 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
   /** Joins the group and starts processing; resolves once the member has joined. */
   async run(options: RunOptions): Promise<void> {
     if (this.status !== 'idle') throw new InvalidArgumentError('run() was already called on this consumer; create a new one to run again.');
-    if (options === null || typeof options !== 'object' || typeof options.eachMessage !== 'function') {
+    if (options === null || typeof options !== 'object') {
       throw new InvalidArgumentError('run needs { eachMessage: async ({ topic, partition, message }) => { … } }.');
     }
+    const { ordering, concurrency } = resolveRunMode(options);
     if (this.subscriptions.size === 0) throw new InvalidArgumentError('Subscribe to at least one topic before run().');
-    const concurrency = options.partitionsConsumedConcurrently ?? 1;
-    assertInteger('partitionsConsumedConcurrently', concurrency, 1, 10_000);
-    const defaultHandlerName = options.handlerName ?? (options.eachMessage.name || 'eachMessage');
+    const handler = options.eachMessage ?? options.eachBatch!;
+    const defaultHandlerName = options.handlerName ?? (handler.name || (options.eachMessage ? 'eachMessage' : 'eachBatch'));
     assertHandlerName(defaultHandlerName);
     const perTopic = new Map(
       [...this.subscriptions].map(([topic, sub]) => {
         const policy = resolveRetryPolicy(mergeRetryOptions(options.retry, sub.retry), { ...options.deadLetter, ...sub.deadLetter });
-        const runner = new HandlerRunner(options.eachMessage, this.options.codec, policy);
-        return [topic, { policy, runner, handlerName: sub.handlerName ?? defaultHandlerName }] as const;
+        const runner = options.eachMessage === undefined ? undefined : new HandlerRunner(options.eachMessage, this.options.codec, policy);
+        const batch = options.eachBatch === undefined ? undefined : new BatchRunner(options.eachBatch, this.options.codec, policy);
+        return [topic, { policy, runner, batch, handlerName: sub.handlerName ?? defaultHandlerName }] as const;
       }),
     );
     this.ctx.assertOpen('consumer');
     this.status = 'running';
     await this.ctx.ready();
-    await this.ctx.call(SCRIPTS.registerGroup, { group: this.group, topics: [...this.subscriptions.keys()] });
-    this.session = this.startSession(new Semaphore(concurrency), perTopic);
+    const registered = await this.ctx.call(SCRIPTS.registerGroup, { group: this.group, kind: 'exclusive', topics: [...this.subscriptions.keys()] });
+    if (registered.status === 'kind') {
+      this.status = 'stopped';
+      throw new GroupKindConflictError(this.group, registered.existing, 'exclusive');
+    }
+    this.session = this.startSession(new Semaphore(concurrency), { ordering, concurrency }, perTopic);
     try {
       await this.session.heartbeat.start();
     } catch (error) {
@@ -194,7 +256,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     return this.stop();
   }
 
-  private startSession(slots: Semaphore, perTopic: Map<string, { policy: ReturnType<typeof resolveRetryPolicy>; runner: HandlerRunner; handlerName: string }>): Session {
+  private startSession(
+    slots: Semaphore,
+    mode: { ordering: Ordering; concurrency: number },
+    perTopic: Map<string, { policy: ReturnType<typeof resolveRetryPolicy>; runner: HandlerRunner | undefined; batch: BatchRunner | undefined; handlerName: string }>,
+  ): Session {
     const { ctx, group, memberId, options } = this;
     const reportError = (operation: string, error: unknown) => this.reportError(operation, error);
     const fetchConnection = ctx.client instanceof Cluster ? undefined : ctx.connect({ name: `${ctx.options.clientId}:fetch` });
@@ -209,6 +275,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       crash: (error) => this.crash(error),
     };
     const rollbacks = new RollbackDetector(ctx, group, reportError);
+    const writes = new WriteCoalescer(ctx.client);
     const ownership = new Ownership(ctx, {
       group,
       memberId,
@@ -228,8 +295,10 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
             store,
             lease,
             ...settings,
+            ...mode,
             slots,
             fetcher,
+            writes,
             maxBatchSize: options.maxBatchSize,
             maxBytesPerPartition: options.maxBytesPerPartition,
             controls: {

@@ -38,7 +38,7 @@ export class HandlerRunner {
     this.deadlines = new Deadlines(policy.handlerTimeoutMs);
   }
 
-  async run(topic: string, partition: number, entry: LogEntry, attempt: number, controls: PayloadControls): Promise<AttemptOutcome> {
+  async run(topic: string, partition: number, entry: LogEntry, attempt: number, controls: PayloadControls, extend?: (payload: MessagePayload) => void): Promise<AttemptOutcome> {
     let message: ReceivedMessage;
     try {
       const raw = readLogEntry(entry);
@@ -47,6 +47,7 @@ export class HandlerRunner {
       return { ok: false, reason: 'undecodable', error };
     }
     const payload = new MessagePayload(topic, partition, message, attempt, controls.heartbeat, controls.pause, controls.lossSignal);
+    extend?.(payload);
     try {
       const handled = this.handler(payload);
       // A handler that returned no promise is done (or threw) already: no deadline to watch.

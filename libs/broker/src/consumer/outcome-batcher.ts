@@ -10,6 +10,8 @@ export interface OutcomeHost {
   /** A script refused the worker's token (`fenced`), or Redis refused the write with an error (`error`). */
   lose(reason: 'fenced' | 'error'): void;
   reportError(operation: string, error: unknown): void;
+  /** Sends with the other requests of this turn (see `WriteCoalescer`). */
+  schedule(send: () => void): void;
 }
 
 /** Decisions waiting to be written to Redis together. */
@@ -35,6 +37,7 @@ const size = (o: Outcomes) => o.acked.length + o.ackedDelayed.length + o.parked.
 export class OutcomeBatcher {
   private outcomes = empty();
   private inFlight: Promise<void> | undefined;
+  private scheduled = false;
 
   constructor(
     private readonly store: PartitionStore,
@@ -43,12 +46,12 @@ export class OutcomeBatcher {
 
   ack(entry: LogEntry, source: MessageSource): void {
     (source === 'log' ? this.outcomes.acked : this.outcomes.ackedDelayed).push(entry);
-    this.send();
+    this.sendSoon();
   }
 
   park(message: ParkedMessage): void {
     this.outcomes.parked.push(message);
-    this.send();
+    this.sendSoon();
   }
 
   /** Resolves when everything decided so far was written (or dropped). */
@@ -64,13 +67,23 @@ export class OutcomeBatcher {
     this.outcomes = empty();
   }
 
+  /** Sends at the end of this turn, with what else was decided meanwhile (and other partitions' writes). */
+  private sendSoon(): void {
+    if (this.scheduled || this.inFlight !== undefined) return;
+    this.scheduled = true;
+    this.host.schedule(() => {
+      this.scheduled = false;
+      this.send();
+    });
+  }
+
   private send(): void {
     if (this.inFlight !== undefined || size(this.outcomes) === 0) return;
     const batch = this.outcomes;
     this.outcomes = empty();
     this.inFlight = this.write(batch).finally(() => {
       this.inFlight = undefined;
-      this.send();
+      this.sendSoon();
     });
   }
 

@@ -5,29 +5,36 @@ import { sleep } from '../client/sleep.js';
 import { deadLetterFields, summarizeError } from '../dead-letters/dead-letter-record.js';
 import { FencedError } from '../errors/errors.js';
 import type { LogEntry } from '../redis/packed-entries.js';
-import { decideAfterFailure, decideBeforeAttempt, type DeadLetterDecision } from '../retry/retry-decision.js';
+import { decideAfterFailure, decideBeforeAttempt, type DeadLetterDecision, type FailureReason } from '../retry/retry-decision.js';
 import { DueRetries } from './due-retries.js';
 import type { FetchTarget, FetchWant, Fetched } from './fetch-target.js';
 import { gapBetween, rangesOf, type OffsetRange } from './gaps.js';
 import type { PayloadControls } from './handler-runner.js';
+import { Lane, laneKeyOf, type LaneItem } from './lanes.js';
 import type { PartitionLease } from './lease.js';
 import type { RenewableLease } from './lease-renewer.js';
 import { MessageBuffer } from './message-buffer.js';
 import { OutcomeBatcher } from './outcome-batcher.js';
 import type { MessageSource } from './partition-store.js';
+import { SlotHolder } from './semaphore.js';
 import type { LossReason, WorkerDeps } from './worker-events.js';
 
 export type { DeadLetterEvent, LossReason, RetryEvent, WorkerDeps, WorkerEvents } from './worker-events.js';
 
 type State = 'recovering' | 'running' | 'draining' | 'closed';
 
-/** How long a worker runs handlers back to back before the event loop gets a turn. */
+/** How long a lane runs handlers back to back before the event loop gets a turn. */
 const MAX_HANDLING_TURN_MS = 1;
 
+/** What a failed attempt leads to: the message is finished with, the worker must stop, or it runs again. */
+type AfterFailure = { kind: 'finished' } | { kind: 'stop' } | { kind: 'again'; failed: number; delayMs: number };
+
 /**
- * Processes one owned partition, under one fencing token: first what earlier owners left pending
- * (in offset order), then new messages one at a time, with due retries from the group's delay
- * queue in between. It starts a handler only while its lease surely holds, acknowledges after the
+ * Processes one owned partition, under one fencing token: first what earlier owners left pending,
+ * then new messages, with due retries from the group's delay queue in between. Messages run on
+ * lanes (see `Ordering`): one lane for the whole partition, one per key, or one per message; a lane
+ * runs its messages one at a time in offset order, lanes run side by side within the consumer's
+ * `concurrency`. It starts a handler only while its lease surely holds, acknowledges after the
  * handler resolved, and stops — aborting its handlers' signal — when it loses the partition.
  */
 export class PartitionWorker implements FetchTarget, RenewableLease {
@@ -36,14 +43,21 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
   readonly token: string;
   private state: State = 'recovering';
   private lostReason: LossReason | undefined;
+  /** Read and not yet on a lane. */
   private readonly buffer = new MessageBuffer();
   private readonly due: DueRetries;
+  /** Lanes with messages queued or running. */
+  private readonly lanes = new Map<string, Lane>();
+  private ownLanes = 0;
+  /** Messages on lanes (queued or running): with the buffer, what this worker holds of the log. */
+  private laneCount = 0;
+  private laneBytes = 0;
+  private lanesIdle: (() => void) | undefined;
   private fetching = false;
   private readFailed = false;
   private turnStartedAt = performance.now();
-  /** The handler slot this worker holds for its turn. */
-  private slot: (() => void) | undefined;
   private wakeLoop: (() => void) | undefined;
+  private resumed: { promise: Promise<void>; resolve: () => void } | undefined;
   private readonly lossAbort = new AbortController();
   private readonly haltAbort = new AbortController();
   private readonly outcomes: OutcomeBatcher;
@@ -64,6 +78,7 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
       isGone: () => this.lostReason !== undefined,
       lose: (reason) => this.lose(reason),
       reportError: (operation, error) => deps.events.reportError(operation, error),
+      schedule: (send) => deps.writes.schedule(send),
     });
     this.due = new DueRetries({
       take: () => this.io('take due retries', () => deps.store.takeDue(deps.maxBatchSize, deps.maxBytesPerPartition)),
@@ -99,12 +114,14 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
 
   wanted(): FetchWant | undefined {
     if (this.state !== 'running' || this.paused || this.fetching) return undefined;
-    const { maxBatchSize, maxBytesPerPartition } = this.deps;
-    const buffered = this.buffer.length;
-    if (buffered >= Math.max(1, Math.floor(maxBatchSize / 2)) || this.buffer.bufferedBytes >= maxBytesPerPartition) return undefined;
+    const { maxBytesPerPartition } = this.deps;
+    const limit = this.aheadLimit();
+    const held = this.buffer.length + this.laneCount;
+    const heldBytes = this.buffer.bufferedBytes + this.laneBytes;
+    if (held >= Math.max(1, Math.floor(limit / 2)) || heldBytes >= maxBytesPerPartition) return undefined;
     return {
-      count: maxBatchSize - buffered,
-      maxBytes: maxBytesPerPartition - this.buffer.bufferedBytes,
+      count: limit - held,
+      maxBytes: maxBytesPerPartition - heldBytes,
       averageBytes: Math.round(this.buffer.averageBytes),
       recheck: this.readFailed,
     };
@@ -130,7 +147,7 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
     const last = entries[entries.length - 1];
     this.lastReadSeq = last.offset + 1;
     this.deps.events.lastRead(last.offset, last.messageId);
-    this.wake();
+    this.dispatch();
   }
 
   renewal(renewed: boolean, sentAt: number, msUntilNextDue: number): void {
@@ -142,23 +159,33 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
   setPaused(paused: boolean): void {
     this.paused = paused;
     if (!paused) {
-      this.wake();
+      this.resume();
+      this.dispatch();
       this.deps.fetcher.request(this);
     }
   }
 
-  /** Moves the group's position: in-flight work finishes first, buffered messages are dropped, reading resumes at `offset`. */
+  /**
+   * Moves the group's position: handlers in flight finish first, messages read and not started are
+   * dropped, reading resumes at `offset`.
+   */
   async seek(offset: number): Promise<void> {
     const wasPaused = this.paused;
     this.paused = true;
     try {
+      // Lanes waiting for the pause to end see their queue is empty and end.
+      this.dropQueued();
+      this.resume();
+      await this.lanesSettled();
       await this.outcomes.flush();
       const moved = await this.deps.store.seek(offset);
       if (moved.status === 'fenced' || moved.status === 'gone') return this.lose(moved.status);
       this.buffer.clear();
+      this.dropQueued();
       this.lastReadSeq = offset;
     } finally {
       this.paused = wasPaused;
+      if (!wasPaused) this.resume();
       this.wake();
       this.deps.fetcher.request(this, true);
     }
@@ -171,22 +198,25 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
     this.state = 'closed';
     this.buffer.clear();
     this.due.clear();
+    this.dropQueued();
     this.outcomes.drop();
     this.deps.lease.end();
     this.lossAbort.abort(new FencedError(this.topic, this.partition, this.deps.store.ref.group));
     this.haltAbort.abort();
+    this.resume();
     this.wake();
     this.deps.events.lost(reason);
   }
 
   /**
-   * Stops starting messages, lets the handler in flight finish and writes what was decided; the
-   * caller then releases the lease. Buffered messages stay pending for the next owner, which is no
-   * duplicate: they were never handled.
+   * Stops starting messages, lets the handlers in flight finish and writes what was decided; the
+   * caller then releases the lease. Messages not started stay pending for the next owner, which is
+   * no duplicate: they were never handled.
    */
   async drain(): Promise<void> {
     if (this.active) this.state = 'draining';
     this.haltAbort.abort();
+    this.resume();
     this.wake();
     await this.loop;
     // Past the lease's end nothing more can be written (the lease expiry loses the worker, which
@@ -203,28 +233,15 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
         this.deps.fetcher.request(this);
       }
       while (this.state === 'running') {
-        // A drain or a loss may have come in during the turn.
-        if (await this.giveTurn()) continue;
         if (!this.paused && this.due.checkAt() <= performance.now()) this.due.take();
-        const retry = this.due.peek();
-        const entry = retry ?? this.buffer.peek();
-        if (this.paused || entry === undefined) {
-          await this.waitForWork();
-          continue;
-        }
-        if (!(await this.handle(entry, retry === undefined ? 'log' : 'delay'))) break;
-        if (retry !== undefined) {
-          this.due.shift();
-        } else {
-          this.buffer.shift();
-          if (this.wanted() !== undefined) this.deps.fetcher.request(this);
-        }
+        this.dispatch();
+        await this.waitForWork();
       }
     } catch (error) {
       this.deps.events.crash(error);
-    } finally {
-      this.releaseSlot();
     }
+    this.dropQueued();
+    await this.lanesSettled();
   }
 
   /** Takes over, in offset order, what earlier owners of the partition left pending. */
@@ -242,65 +259,238 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
       // those messages are claimed here, so reading resumes after them.
       const last = claimed.entries[claimed.entries.length - 1];
       if (last !== undefined) this.lastReadSeq = Math.max(this.lastReadSeq, last.offset + 1);
-      for (const entry of claimed.entries) {
-        await this.giveTurn();
-        while (this.paused && this.state === 'recovering') await this.waitForWork();
-        if (!(await this.handle(entry, 'log'))) return;
+      this.buffer.push(claimed.entries);
+      this.dispatch(true);
+      // The next page once this one is mostly handled: what is held stays bounded.
+      while (this.state === 'recovering' && this.buffer.length + this.laneCount > Math.floor(this.aheadLimit() / 2)) {
+        this.dispatch(true);
+        await this.waitForWork();
       }
       cursor = claimed.cursor;
     } while (cursor !== '0-0');
+  }
+
+  /** How many messages of the partition may be held (read, queued, running) at once. */
+  private aheadLimit(): number {
+    return this.deps.ordering === 'partition' ? this.deps.maxBatchSize : Math.max(this.deps.maxBatchSize, this.deps.concurrency);
+  }
+
+  /** Puts due retries, then read messages, on their lanes, starting lanes that were idle. */
+  private dispatch(recovering = false): void {
+    if (!(this.state === 'running' || (recovering && this.state === 'recovering')) || this.paused) return;
+    for (let retry = this.due.peek(); retry !== undefined; retry = this.due.peek()) {
+      this.due.shift();
+      this.toLane({ entry: retry, source: 'delay' });
+    }
+    for (let entry = this.buffer.peek(); entry !== undefined; entry = this.buffer.peek()) {
+      this.buffer.shift();
+      this.toLane({ entry, source: 'log' });
+    }
+  }
+
+  private toLane(item: LaneItem): void {
+    this.laneCount++;
+    this.laneBytes += item.entry.bytes;
+    const key = laneKeyOf(this.deps.ordering, item.entry) ?? `#${++this.ownLanes}`;
+    let lane = this.lanes.get(key);
+    if (lane === undefined) {
+      lane = new Lane(key);
+      this.lanes.set(key, lane);
+      lane.push(item);
+      void this.runLane(lane);
+    } else {
+      lane.push(item);
+    }
+  }
+
+  /** Runs a lane's messages one at a time until it is empty or the worker stops. */
+  private async runLane(lane: Lane): Promise<void> {
+    const slot = new SlotHolder(this.deps.slots);
+    try {
+      while (lane.length > 0) {
+        if (this.paused && this.active) {
+          slot.free();
+          await this.whenResumed();
+          continue;
+        }
+        if (await this.giveTurn(slot)) continue;
+        lane.busy = true;
+        if (this.deps.batch === undefined) {
+          const item = lane.peek()!;
+          const finished = await this.handle(item, slot);
+          lane.busy = false;
+          if (!finished) break;
+          lane.shift();
+          this.handledOne(item);
+        } else {
+          const items = lane.peekRun(this.deps.maxBatchSize, this.deps.maxBytesPerPartition);
+          const finished = await this.handleBatch(items, slot);
+          lane.busy = false;
+          if (!finished) break;
+          lane.shift(items.length);
+          for (const item of items) this.handledOne(item);
+        }
+      }
+    } catch (error) {
+      this.deps.events.crash(error);
+      this.lose('error');
+    } finally {
+      slot.free();
+      lane.busy = false;
+      for (const item of lane.dropQueued()) this.handledOne(item);
+      this.lanes.delete(lane.key);
+      if (this.lanes.size === 0) this.lanesIdle?.();
+      this.wake();
+    }
+  }
+
+  /** A message left its lane (handled, or dropped when the worker stops): room to read more. */
+  private handledOne({ entry }: LaneItem): void {
+    this.laneCount--;
+    this.laneBytes -= entry.bytes;
+    if (this.wanted() !== undefined) this.deps.fetcher.request(this);
+  }
+
+  /** Forgets the messages queued on lanes and not started; they stay pending in Redis. */
+  private dropQueued(): void {
+    for (const lane of this.lanes.values()) for (const item of lane.dropQueued()) this.handledOne(item);
+  }
+
+  private lanesSettled(): Promise<void> {
+    if (this.lanes.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.lanesIdle;
+      this.lanesIdle = () => {
+        this.lanesIdle = undefined;
+        previous?.();
+        resolve();
+      };
+    });
   }
 
   /**
    * Handles one message until it succeeds, is parked for a later retry, or is dead-lettered.
    * Resolves false when the worker must stop first: the message then stays where it is.
    */
-  private async handle(entry: LogEntry, source: MessageSource): Promise<boolean> {
-    const { policy, store, events } = this.deps;
+  private async handle({ entry, source }: LaneItem, slot: SlotHolder): Promise<boolean> {
+    const { policy } = this.deps;
     let failed = entry.failure?.attempts ?? 0;
     let lastError: unknown = entry.failure?.error;
     for (;;) {
       if (!this.mayStart()) return false;
       const exhausted = decideBeforeAttempt(policy, failed, lastError as { name?: string } | undefined);
       if (exhausted !== undefined) return this.deadLetter(entry, source, exhausted, lastError);
-      await this.holdSlot();
+      await slot.hold();
       if (!this.mayStart()) return false;
-      const outcome = await this.deps.runner.run(this.topic, this.partition, entry, failed + 1, this.controls);
+      const outcome = await this.deps.runner!.run(this.topic, this.partition, entry, failed + 1, this.controls);
+      // Lost meanwhile: nothing may be acknowledged any more; the next owner delivers it again.
+      if (this.lostReason !== undefined) return false;
       if (outcome.ok) {
-        // Lost meanwhile: nothing may be acknowledged any more; the next owner delivers it again.
-        if (this.lostReason !== undefined) return false;
         this.outcomes.ack(entry, source);
         return true;
       }
-      if (this.lostReason !== undefined) return false;
-      const decision = decideAfterFailure(policy, failed, outcome.reason, source);
-      if (decision.kind === 'dead-letter') return this.deadLetter(entry, source, decision, outcome.error);
-      const counted = outcome.reason === 'undecodable' ? failed : failed + 1;
-      // A record of an attempt that will be retried keeps no stack: formatting one is the costly
-      // part, and only the last failure's stack (taken when dead-lettering) is ever shown.
-      const error = JSON.stringify(summarizeError(outcome.error, { stack: false }));
-      const retry = { topic: this.topic, partition: this.partition, offset: entry.offset, attempt: counted + 1, delayMs: decision.delayMs, error: outcome.error };
-      if (decision.kind === 'park') {
-        // Until the batch lands the message is still pending (or taken), so nothing is lost by moving on.
-        this.outcomes.park({ id: entry.id, messageId: entry.messageId, source, attempt: counted, delayMs: decision.delayMs, error, fields: entry.fields });
-        this.due.expect(decision.delayMs);
-        events.retry({ ...retry, mode: 'non-blocking' });
-        return true;
-      }
-      if (counted > failed) {
-        const recorded = await this.io('record a failed attempt', () => store.recordFailure(entry, counted, error));
-        if (recorded === undefined) return false;
-        if (recorded.status === 'fenced') return this.stop('fenced');
-        // No longer pending here: an earlier call's outcome already moved it on.
-        if (recorded.status === 'stale') return true;
-        failed = recorded.attempts;
-      }
+      const next = await this.afterFailure(entry, source, failed, outcome.reason, outcome.error);
+      if (next.kind !== 'again') return next.kind === 'finished';
+      failed = next.failed;
       lastError = outcome.error;
-      events.retry({ ...retry, mode: 'blocking' });
-      // The wait holds no handler slot: other partitions go on meanwhile.
-      this.releaseSlot();
-      await sleep(decision.delayMs, this.haltAbort.signal);
+      // The wait holds no handler slot: other lanes go on meanwhile.
+      slot.free();
+      await sleep(next.delayMs, this.haltAbort.signal);
     }
+  }
+
+  /**
+   * Handles consecutive messages with the batch handler until each one succeeded (or was
+   * resolved), was parked, or was dead-lettered; failures are decided per message, as for
+   * `eachMessage`. Resolves false when the worker must stop first.
+   */
+  private async handleBatch(items: readonly LaneItem[], slot: SlotHolder): Promise<boolean> {
+    const { policy } = this.deps;
+    const source = items[0].source;
+    let open = items.map(({ entry }) => ({ entry, failed: entry.failure?.attempts ?? 0, lastError: entry.failure?.error as unknown }));
+    while (open.length > 0) {
+      if (!this.mayStart()) return false;
+      const runnable: typeof open = [];
+      for (const message of open) {
+        const exhausted = decideBeforeAttempt(policy, message.failed, message.lastError as { name?: string } | undefined);
+        if (exhausted === undefined) runnable.push(message);
+        else if (!(await this.deadLetter(message.entry, source, exhausted, message.lastError))) return false;
+      }
+      if (runnable.length === 0) return true;
+      await slot.hold();
+      if (!this.mayStart()) return false;
+      const acknowledged = new Set<LogEntry>();
+      const outcome = await this.deps.batch!.run(this.topic, this.partition, runnable.map(({ entry }) => entry), {
+        ...this.controls,
+        isRunning: () => this.mayStart(),
+        resolved: (entries) => {
+          if (this.lostReason !== undefined) return;
+          for (const entry of entries) {
+            acknowledged.add(entry);
+            this.outcomes.ack(entry, source);
+          }
+        },
+      });
+      if (this.lostReason !== undefined) return false;
+      for (const entry of outcome.resolved) if (!acknowledged.has(entry)) this.outcomes.ack(entry, source);
+      // Returned early because the worker stops: the rest stays pending for the next owner.
+      if (outcome.stopped && outcome.resolved.length < runnable.length) return false;
+      const resolved = new Set(outcome.resolved);
+      const failedNow = outcome.undecodable.map(({ entry, error }) => ({ entry, reason: 'undecodable' as FailureReason, error }));
+      if (outcome.failure !== undefined) {
+        for (const { entry } of runnable) if (!resolved.has(entry)) failedNow.push({ entry, ...outcome.failure });
+      }
+      const again: typeof open = [];
+      let delayMs = 0;
+      for (const { entry, reason, error } of failedNow) {
+        const message = runnable.find((candidate) => candidate.entry === entry)!;
+        const next = await this.afterFailure(entry, source, message.failed, reason, error);
+        if (next.kind === 'stop') return false;
+        if (next.kind === 'again') {
+          again.push({ entry, failed: next.failed, lastError: error });
+          delayMs = Math.max(delayMs, next.delayMs);
+        }
+      }
+      open = again;
+      if (open.length > 0) {
+        slot.free();
+        await sleep(delayMs, this.haltAbort.signal);
+      }
+    }
+    return true;
+  }
+
+  /** Decides and records what follows a failed attempt: dead letter, parked retry, or another attempt here. */
+  private async afterFailure(entry: LogEntry, source: MessageSource, failed: number, reason: FailureReason, cause: unknown): Promise<AfterFailure> {
+    const { policy, store, events } = this.deps;
+    const decision = decideAfterFailure(policy, failed, reason, source);
+    if (decision.kind === 'dead-letter') return (await this.deadLetter(entry, source, decision, cause)) ? { kind: 'finished' } : { kind: 'stop' };
+    const counted = reason === 'undecodable' ? failed : failed + 1;
+    // A record of an attempt that will be retried keeps no stack: formatting one is the costly
+    // part, and only the last failure's stack (taken when dead-lettering) is ever shown.
+    const error = JSON.stringify(summarizeError(cause, { stack: false }));
+    const retry = { topic: this.topic, partition: this.partition, offset: entry.offset, attempt: counted + 1, delayMs: decision.delayMs, error: cause };
+    if (decision.kind === 'park') {
+      // Until the batch lands the message is still pending (or taken), so nothing is lost by moving on.
+      this.outcomes.park({ id: entry.id, messageId: entry.messageId, source, attempt: counted, delayMs: decision.delayMs, error, fields: entry.fields });
+      this.due.expect(decision.delayMs);
+      events.retry({ ...retry, mode: 'non-blocking' });
+      return { kind: 'finished' };
+    }
+    let attempts = failed;
+    if (counted > failed) {
+      const recorded = await this.io('record a failed attempt', () => store.recordFailure(entry, counted, error));
+      if (recorded === undefined) return { kind: 'stop' };
+      if (recorded.status === 'fenced') {
+        this.lose('fenced');
+        return { kind: 'stop' };
+      }
+      // No longer pending here: an earlier call's outcome already moved it on.
+      if (recorded.status === 'stale') return { kind: 'finished' };
+      attempts = recorded.attempts;
+    }
+    events.retry({ ...retry, mode: 'blocking' });
+    return { kind: 'again', failed: attempts, delayMs: decision.delayMs };
   }
 
   private async deadLetter(entry: LogEntry, source: MessageSource, decision: DeadLetterDecision, error: unknown): Promise<boolean> {
@@ -327,13 +517,12 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
 
   /**
    * Handlers that resolve at once never let I/O in: after a millisecond of them, the event loop gets
-   * a turn (replies are read, the next fetch, acknowledgements and lease renewals are sent).
-   * Resolves whether it gave one.
+   * a turn (replies are read, the next fetch, acknowledgements and lease renewals are sent), and
+   * other lanes waiting for a handler slot get theirs. Resolves whether it gave one.
    */
-  private async giveTurn(): Promise<boolean> {
+  private async giveTurn(slot: SlotHolder): Promise<boolean> {
     if (performance.now() - this.turnStartedAt < MAX_HANDLING_TURN_MS) return false;
-    // Other partitions waiting for a handler slot get theirs now.
-    this.releaseSlot();
+    slot.free();
     await nextTurn();
     this.turnStartedAt = performance.now();
     return true;
@@ -354,29 +543,28 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
     this.deps.events.skipped(range);
   }
 
+  private whenResumed(): Promise<void> {
+    this.resumed ??= (() => {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      return { promise, resolve };
+    })();
+    return this.resumed.promise;
+  }
+
+  private resume(): void {
+    const resumed = this.resumed;
+    this.resumed = undefined;
+    resumed?.resolve();
+  }
+
   private wake(): void {
     const wake = this.wakeLoop;
     this.wakeLoop = undefined;
     wake?.();
   }
 
-  /**
-   * Takes a handler slot (`concurrency`) unless this worker holds one: a worker keeps its slot for
-   * its turn, so handlers that resolve at once do not hand the slot around after each message.
-   */
-  private async holdSlot(): Promise<void> {
-    if (this.slot !== undefined) return;
-    this.slot = this.deps.slots.tryAcquire() ?? (await this.deps.slots.acquire());
-  }
-
-  private releaseSlot(): void {
-    const release = this.slot;
-    this.slot = undefined;
-    release?.();
-  }
-
   private waitForWork(): Promise<void> {
-    this.releaseSlot();
     return new Promise((resolve) => {
       // Stopping: nothing to wait for (a wake-up sent before this wait began would be missed).
       if (!this.active) return resolve();

@@ -1,8 +1,11 @@
 import type { DeadLetterReason } from '../dead-letters/dead-letter-record.js';
 import type { RetryPolicy } from '../retry/retry.options.js';
+import type { WriteCoalescer } from '../redis/write-coalescer.js';
 import type { FetchRequester } from './fetch-target.js';
 import type { OffsetRange } from './gaps.js';
+import type { BatchRunner } from './batch-runner.js';
 import type { HandlerRunner, PayloadControls } from './handler-runner.js';
+import type { Ordering } from './lanes.js';
 import type { PartitionLease } from './lease.js';
 import type { PartitionStore } from './partition-store.js';
 import type { Semaphore } from './semaphore.js';
@@ -55,12 +58,21 @@ export interface WorkerEvents {
 export interface WorkerDeps {
   store: PartitionStore;
   lease: PartitionLease;
-  runner: HandlerRunner;
+  /** Runs `eachMessage`; absent when the consumer runs `eachBatch`. */
+  runner?: HandlerRunner;
+  /** Runs `eachBatch`; absent when the consumer runs `eachMessage`. */
+  batch?: BatchRunner;
   policy: RetryPolicy;
+  /** Which messages run one after another. */
+  ordering: Ordering;
+  /** Handlers in flight at once across the consumer (the size of `slots`). */
+  concurrency: number;
   handlerName: string;
-  /** Handlers running at once, across the consumer's partitions. */
+  /** Handler slots, shared by the consumer's partitions. */
   slots: Semaphore;
   fetcher: FetchRequester;
+  /** Gathers the writes of a turn (acknowledgements of all partitions) into one. */
+  writes: WriteCoalescer;
   maxBatchSize: number;
   maxBytesPerPartition: number;
   controls: Omit<PayloadControls, 'lossSignal'>;

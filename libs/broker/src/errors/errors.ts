@@ -25,6 +25,7 @@ export const BROKER_ERROR_CODES = [
   'OUT_OF_ORDER_SEQUENCE',
   'DATA_LOSS',
   'OUT_OF_MEMORY',
+  'GROUP_KIND_CONFLICT',
   'INTERNAL',
 ] as const;
 
@@ -227,6 +228,17 @@ export class ProducerFencedError extends BrokerError {
       'PRODUCER_FENCED',
       `Producer '${producerId}' (epoch ${epoch}) was fenced: an instance with epoch ${newerEpoch} took over this producer id. ` +
         `Only the newest instance may send; close this one, or give concurrent producers different producerIds.`,
+    );
+  }
+}
+
+/** A group name is used as an exclusive consumer group and as a share group. */
+export class GroupKindConflictError extends BrokerError {
+  constructor(readonly group: string, readonly existingKind: 'exclusive' | 'share', requested: 'exclusive' | 'share') {
+    super(
+      'GROUP_KIND_CONFLICT',
+      `Group '${group}' is a${existingKind === 'share' ? ' share group' : 'n exclusive consumer group'}; it cannot also run as a${requested === 'share' ? ' share group' : 'n exclusive consumer group'}. ` +
+        `Use another group name (${requested === 'share' ? 'brook.shareConsumer' : 'brook.consumer'}), or keep using ${existingKind === 'share' ? 'brook.shareConsumer' : 'brook.consumer'} for '${group}'.`,
     );
   }
 }

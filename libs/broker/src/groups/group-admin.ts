@@ -2,6 +2,9 @@ import type { BrookContext } from '../client/context.js';
 import { GroupActiveError, InvalidArgumentError, UnknownGroupError, UnknownTopicError } from '../errors/errors.js';
 import { assertValidName } from '../names/names.js';
 import { SCRIPTS } from '../redis/script-table.js';
+import type { GroupKind } from '../redis/specs/ownership.js';
+
+export type { GroupKind };
 import type { GroupOffsetsReply } from '../redis/specs/admin.js';
 import { range } from '../topics/topic-admin.js';
 import type { TopicRegistry } from '../topics/topic-registry.js';
@@ -11,6 +14,8 @@ import { parsePartitionKey } from '../consumer/topic-partition.js';
 /** A group as `listGroups` reports it. */
 export interface GroupListing {
   group: string;
+  /** An exclusive consumer group (partitions owned by one member each) or a share group (records acquired one by one). */
+  kind: GroupKind;
   /** Topics the group has consumed. */
   topics: string[];
   /** Live members right now. */
@@ -21,7 +26,10 @@ export interface GroupListing {
 export interface MemberDescription {
   memberId: string;
   clientId: string;
+  /** Partitions it owns (exclusive group), or on which it holds acquired records (share group). */
   partitions: number[];
+  /** Share groups: records it holds acquired now. */
+  acquired?: number;
 }
 
 /** One partition of a topic, from one group's point of view. */
@@ -72,6 +80,7 @@ export interface GroupCounters {
 /** What `describeGroup` returns. */
 export interface GroupDescription {
   group: string;
+  kind: GroupKind;
   topic: string;
   members: MemberDescription[];
   partitions: GroupPartitionDescription[];
@@ -101,12 +110,16 @@ export class GroupAdmin {
     await this.ctx.ready();
     const groups = await readGroupRegistry(this.ctx);
     const now = await this.redisNow();
+    const kinds = await readGroupKinds(this.ctx);
     const listings = await Promise.all(
-      [...groups].map(async ([group, topics]) => ({
-        group,
-        topics,
-        members: await this.ctx.run(`count members of '${group}'`, () => this.ctx.client.zcount(this.ctx.keys.groupMembers(group), `(${now}`, '+inf')),
-      })),
+      [...groups].map(async ([group, topics]) => {
+        const kind = kinds.get(group) ?? 'exclusive';
+        const members =
+          kind === 'share'
+            ? new Set((await Promise.all(topics.map((topic) => this.shareMembers(group, topic).catch(() => [])))).flat().map((member) => member.memberId)).size
+            : await this.ctx.run(`count members of '${group}'`, () => this.ctx.client.zcount(this.ctx.keys.groupMembers(group), `(${now}`, '+inf'));
+        return { group, kind, topics, members };
+      }),
     );
     return listings.sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
   }
@@ -114,9 +127,14 @@ export class GroupAdmin {
   /** Members, assignment, committed offsets, lag, pending and retrying messages per partition of one topic. */
   async describeGroup({ group, topic }: { group: string; topic: string }): Promise<GroupDescription> {
     const partitions = await this.requireGroupTopic(group, topic);
-    const [members, offsets] = await Promise.all([this.liveMembers(group, topic), Promise.all(range(partitions).map((p) => this.partitionOffsets(group, topic, p)))]);
+    const kind = (await readGroupKinds(this.ctx)).get(group) ?? 'exclusive';
+    const [members, offsets] = await Promise.all([
+      kind === 'share' ? this.shareMembers(group, topic) : this.liveMembers(group, topic),
+      Promise.all(range(partitions).map((p) => this.partitionOffsets(group, topic, p))),
+    ]);
     return {
       group,
+      kind,
       topic,
       members,
       partitions: offsets.map((reply, partition) => {
@@ -206,6 +224,37 @@ export class GroupAdmin {
       .sort((a, b) => (a.memberId < b.memberId ? -1 : 1));
   }
 
+  /**
+   * The live members of a share group on a topic: the Redis consumers of its partitions that read
+   * within the last `SHARE_MEMBER_IDLE_MS` (members read every partition at least every
+   * `pollIntervalMs`), with the records each holds.
+   */
+  private async shareMembers(group: string, topic: string): Promise<MemberDescription[]> {
+    const config = await this.registry.get(topic);
+    if (config === undefined) return [];
+    const members = new Map<string, MemberDescription>();
+    await Promise.all(
+      range(config.partitions).map(async (partition) => {
+        const consumers = await this.ctx
+          .run(`list members of share group '${group}'`, () => this.ctx.client.xinfo('CONSUMERS', this.ctx.keys.log(topic, partition), group) as Promise<unknown[]>)
+          .catch(() => [] as unknown[]);
+        for (const consumer of consumers as unknown[][]) {
+          const fields = new Map<string, unknown>();
+          for (let i = 0; i + 1 < consumer.length; i += 2) fields.set(String(consumer[i]), consumer[i + 1]);
+          const name = String(fields.get('name'));
+          const pending = Number(fields.get('pending') ?? 0);
+          if (Number(fields.get('idle') ?? Infinity) > SHARE_MEMBER_IDLE_MS) continue;
+          const member = members.get(name) ?? { memberId: name, clientId: clientIdOfMember(name), partitions: [], acquired: 0 };
+          if (pending > 0) member.partitions.push(partition);
+          member.acquired = (member.acquired ?? 0) + pending;
+          members.set(name, member);
+        }
+      }),
+    );
+    for (const member of members.values()) member.partitions.sort((a, b) => a - b);
+    return [...members.values()].sort((a, b) => (a.memberId < b.memberId ? -1 : 1));
+  }
+
   /** Milliseconds on the Redis clock, which member deadlines use. */
   private async redisNow(): Promise<number> {
     const [seconds, micros] = await this.ctx.run('read the Redis clock', () => this.ctx.client.time());
@@ -251,6 +300,20 @@ export async function requireGroupTopic(ctx: BrookContext, registry: TopicRegist
 }
 
 /** Every group that ever ran, with the topics it consumed. */
+/** Each registered group's kind. */
+export async function readGroupKinds(ctx: BrookContext): Promise<Map<string, GroupKind>> {
+  const all = await ctx.run('read the group registry', () => ctx.client.hgetall(ctx.keys.groups()));
+  return new Map(Object.entries(all).map(([group, json]) => [group, (JSON.parse(json) as { kind?: GroupKind }).kind ?? 'exclusive']));
+}
+
+/** A share-group member id is `<clientId>-<uuid>`. */
+function clientIdOfMember(memberId: string): string {
+  return memberId.length > 37 ? memberId.slice(0, -37) : memberId;
+}
+
+/** A share-group member that has not read for this long is gone (members read at least every `pollIntervalMs`). */
+const SHARE_MEMBER_IDLE_MS = 30_000;
+
 export async function readGroupRegistry(ctx: BrookContext): Promise<Map<string, string[]>> {
   const all = await ctx.run('read the group registry', () => ctx.client.hgetall(ctx.keys.groups()));
   return new Map(Object.entries(all).map(([group, json]) => [group, (JSON.parse(json) as { topics: string[] }).topics]));

@@ -37,3 +37,6 @@ export const where = ({ topic, partition }: PartitionRef) => `partition ${partit
 export const text = (value: unknown) => (Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
 export const num = (value: unknown) => Number(Buffer.isBuffer(value) ? value.toString('latin1') : value);
 export const list = (value: unknown) => (Array.isArray(value) ? value : []);
+export const texts = (value: unknown) => list(value).map(text);
+/** Failure records of a reply: a Buffer each, or null where there is none. */
+export const failureList = (value: unknown) => list(value).map((item) => (Buffer.isBuffer(item) ? item : null));

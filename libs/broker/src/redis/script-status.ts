@@ -25,6 +25,8 @@ export const SCRIPT_STATUSES = [
   'out-of-order',
   /** An acknowledgement could not be vouched for by its highest message; nothing changed (send every message id). */
   'unverified',
+  /** The group exists as the other kind (exclusive or share). */
+  'kind',
 ] as const;
 
 export type ScriptStatus = (typeof SCRIPT_STATUSES)[number];

@@ -1,6 +1,7 @@
 import * as admin from './specs/admin.js';
 import * as ownership from './specs/ownership.js';
 import * as producing from './specs/produce.js';
+import * as share from './specs/share.js';
 import * as transitions from './specs/transitions.js';
 
 /**
@@ -23,6 +24,8 @@ export const SCRIPTS = {
   takeDue: transitions.takeDue,
   ackDelayed: transitions.ackDelayed,
   deadLetter: transitions.deadLetter,
+  shareFetch: share.shareFetch,
+  shareSettle: share.shareSettle,
   createPartition: admin.createPartition,
   registerTopic: admin.registerTopic,
   growTopic: admin.growTopic,

@@ -24,6 +24,8 @@ export const SCRIPT_NAMES = [
   'take-due',
   'ack-delayed',
   'dead-letter',
+  'share-fetch',
+  'share-settle',
   'replay-dead-letters',
   'acquire-controller',
   'release-controller',

@@ -67,8 +67,17 @@ describe('membership.parse', () => {
 });
 
 describe('registerGroup.parse', () => {
-  it('reads 1 as newly registered', () => {
-    expect(registerGroup.parse(1)).toBe(true);
-    expect(registerGroup.parse(0)).toBe(false);
+  it('reads whether the record changed', () => {
+    expect(registerGroup.parse(['ok', 1])).toEqual({ status: 'ok', changed: true });
+    expect(registerGroup.parse(['ok', 0])).toEqual({ status: 'ok', changed: false });
+  });
+
+  it('reads the kind of a group registered as the other kind', () => {
+    expect(registerGroup.parse(['kind', 'share'])).toEqual({ status: 'kind', existing: 'share' });
+    expect(registerGroup.parse([b('kind'), b('exclusive')])).toEqual({ status: 'kind', existing: 'exclusive' });
+  });
+
+  it('sends the kind before the topics', () => {
+    expect(registerGroup.args({ group: 'mailers', kind: 'share', topics: ['a', 'b'] })).toEqual(['mailers', 'share', 'a', 'b']);
   });
 });

@@ -15,7 +15,8 @@
   ARGV[2]  token       string
   ARGV[3]  id          string  stream ID of the message
   ARGV[4]  messageId   string  its message id ('' for entries written without one)
-  ARGV[5]  source      'log' | 'delay'
+  ARGV[5]  source      'log' | 'delay' | 'shared:<delivery>' — a share group's record, held by
+                       member `token` from that delivery (no lease: the record's holder is fenced)
   ARGV[6]  failed      '1' when this step records a failed handler attempt, '0' when the handler
                        did not run now (undecodable payload, attempts already used up)
   ARGV[7]  nDiag       integer number of diagnostic field/value strings that follow
@@ -32,16 +33,20 @@
 --#include lib/clock.lua
 --#include lib/entries.lua
 --#include lib/message.lua
+--#include lib/share.lua
 
 local log, lease, attempts, stats, payloads, taken, dlt = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local group, token, id, messageId, source, failed = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-if redis.call('GET', lease) ~= token then
+local sharedDelivery = string.match(source, '^shared:(%d+)$')
+if not sharedDelivery and redis.call('GET', lease) ~= token then
   return { 'fenced' }
 end
 local nDiag = tonumber(ARGV[7])
 
 local here
-if source == 'log' then
+if sharedDelivery then
+  here = holdsRecord(log, group, token, id, sharedDelivery) and sameMessage(log, id, messageId) ~= 'other'
+elseif source == 'log' then
   here = isPending(log, group, id) and sameMessage(log, id, messageId) ~= 'other'
 else
   here = redis.call('HGET', taken, id) == token
@@ -71,7 +76,7 @@ entry[#entry + 1] = 'lastFailureAt'
 entry[#entry + 1] = tostring(now)
 local dltId = redis.call('XADD', dlt, '*', unpack(entry))
 
-if source == 'log' then
+if source ~= 'delay' then
   redis.call('XACK', log, group, id)
 else
   redis.call('HDEL', taken, id)

@@ -122,10 +122,16 @@ export const membership = spec<MembershipInput, MembershipReply>({
 });
 
 /** Records a group and the topics it consumes, for listGroups. */
-export const registerGroup = spec<{ group: string; topics: readonly string[] }, boolean>({
+export type GroupKind = 'exclusive' | 'share';
+
+export const registerGroup = spec<{ group: string; kind: GroupKind; topics: readonly string[] }, { status: 'ok'; changed: boolean } | { status: 'kind'; existing: GroupKind }>({
   name: 'register-group',
   keys: (keys) => [keys.groups()],
-  args: (input) => [input.group, ...input.topics],
-  parse: (reply) => num(reply) === 1,
+  args: (input) => [input.group, input.kind, ...input.topics],
+  parse: (reply) => {
+    const r = list(reply);
+    if (statusOf(r) === 'kind') return { status: 'kind', existing: text(r[1]) === 'share' ? 'share' : 'exclusive' };
+    return { status: 'ok', changed: num(r[1]) === 1 };
+  },
   describe: (input) => `register group '${input.group}'`,
 });

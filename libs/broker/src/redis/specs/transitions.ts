@@ -1,13 +1,11 @@
 import type { ScriptArg } from '../scripts.js';
-import { list, num, spec, text, where, type OwnedPartitionRef } from '../script-spec.js';
+import { failureList, list, num, spec, text, texts, where, type OwnedPartitionRef } from '../script-spec.js';
 import { statusOf } from '../script-status.js';
 
 /** Where a message being processed came from: the log's pending list, or the group's delay queue. */
 export type MessageSource = 'log' | 'delay';
 
-const texts = (value: unknown) => list(value).map(text);
 const seqOfId = (id: string) => Number(id.slice(id.indexOf('-') + 1));
-const failureList = (value: unknown) => list(value).map((item) => (Buffer.isBuffer(item) ? item : null));
 
 export interface FetchInput {
   group: string;
@@ -195,7 +193,8 @@ export const ackDelayed = spec<OwnedPartitionRef & { ids: readonly string[] }, {
 });
 
 export interface DeadLetterInput extends OwnedPartitionRef, MessageRef {
-  source: MessageSource;
+  /** Where the message is; `shared:<delivery>` for a share group's record held by member `token`. */
+  source: MessageSource | `shared:${number}`;
   /** Whether this step records a failed handler attempt. */
   failed: boolean;
   /** Field/value strings describing the failure (see the dead-letter record). */
