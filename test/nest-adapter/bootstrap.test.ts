@@ -3,7 +3,7 @@ import { Controller, Injectable, Module, Scope } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import { Brook } from '@brook/broker';
-import { BrokerModule, Payload, Subscribe, type BrokerModuleOptions } from '@brook/nest-adapter';
+import { BrokerModule, Payload, Subscribe, SubscribeBatch, type BrokerModuleOptions } from '@brook/nest-adapter';
 import { uniqueName, waitFor } from '../support/brook.js';
 import { brokerOptions, startApp } from './support.js';
 
@@ -76,7 +76,7 @@ describe('BrokerModule bootstrap', () => {
       @Subscribe('orders', 'billing', { retries: 3 } as never)
       handle() {}
     }
-    expect((await bootstrapError([Typo])).message).toMatch(/Typo\.handle: unknown @Subscribe option 'retries'; the options are retry, deadLetter, concurrency, fromBeginning/);
+    expect((await bootstrapError([Typo])).message).toMatch(/Typo\.handle: unknown @Subscribe option 'retries'; the options are retry, deadLetter, ordering, concurrency, fromBeginning, share, acquisitionLockMs, deliveryLimit/);
 
     const topic = uniqueName('orders');
     @Injectable()
@@ -101,6 +101,95 @@ describe('BrokerModule bootstrap', () => {
       handle() {}
     }
     expect((await bootstrapError([Missing])).message).toMatch(/Missing\.handle: @Subscribe\('missing\..*', 'billing'\) cannot start: Topic '.*' does not exist/);
+  });
+
+  it('fails when handlers of one group disagree on how its consumer runs, naming both methods and the option', async () => {
+    @Injectable()
+    class Ordering {
+      @Subscribe('a', 'billing', { ordering: 'key', concurrency: 8 })
+      keyed() {}
+      @Subscribe('b', 'billing', { concurrency: 8 })
+      unordered() {}
+    }
+    expect((await bootstrapError([Ordering])).message).toMatch(
+      /^Ordering\.keyed sets ordering 'key' and Ordering\.unordered has 'partition' \(the default\) for group 'billing', which shares one consumer; use the same value\.$/,
+    );
+
+    @Injectable()
+    class Mailers {
+      @Subscribe('a', 'mailers', { share: true })
+      shared() {}
+    }
+    @Injectable()
+    class Audit {
+      @Subscribe('b', 'mailers')
+      exclusive() {}
+    }
+    expect((await bootstrapError([Mailers, Audit])).message).toMatch(
+      /^Mailers\.shared sets share true and Audit\.exclusive has false \(the default\) for group 'mailers', .*a group name is either exclusive or share/,
+    );
+
+    @Injectable()
+    class Locks {
+      @Subscribe('a', 'mailers', { share: true, acquisitionLockMs: 10_000 })
+      one() {}
+      @Subscribe('b', 'mailers', { share: true, acquisitionLockMs: 20_000 })
+      two() {}
+    }
+    expect((await bootstrapError([Locks])).message).toMatch(/^Locks\.one sets acquisitionLockMs 10000 and Locks\.two sets 20000 for group 'mailers'/);
+
+    @Injectable()
+    class Mixed {
+      @SubscribeBatch('a', 'store')
+      bulk() {}
+      @Subscribe('b', 'store')
+      single() {}
+    }
+    expect((await bootstrapError([Mixed])).message).toMatch(/^Mixed\.bulk is @SubscribeBatch and Mixed\.single is @Subscribe in group 'store', which shares one consumer/);
+  });
+
+  it('refuses ordering in a share group, and ordering other than partition or share in a batch handler', async () => {
+    @Injectable()
+    class SharedInOrder {
+      @Subscribe('a', 'mailers', { share: true, ordering: 'key' })
+      mail() {}
+    }
+    expect((await bootstrapError([SharedInOrder])).message).toMatch(/^SharedInOrder\.mail: @Subscribe \{ share: true \} takes no ordering/);
+
+    @Injectable()
+    class LockWithoutShare {
+      @Subscribe('a', 'mailers', { deliveryLimit: 3 })
+      mail() {}
+    }
+    expect((await bootstrapError([LockWithoutShare])).message).toMatch(/^LockWithoutShare\.mail: @Subscribe deliveryLimit applies to share groups only; add share: true/);
+
+    @Injectable()
+    class KeyedBatch {
+      @SubscribeBatch('a', 'store', { ordering: 'key' } as never)
+      store() {}
+    }
+    expect((await bootstrapError([KeyedBatch])).message).toMatch(/^KeyedBatch\.store: @SubscribeBatch takes ordering: 'partition' only .* use @Subscribe with ordering: 'key'/);
+
+    @Injectable()
+    class SharedBatch {
+      @SubscribeBatch('a', 'store', { share: true } as never)
+      store() {}
+    }
+    expect((await bootstrapError([SharedBatch])).message).toMatch(/^SharedBatch\.store: @SubscribeBatch cannot consume as a share group \(it sets share\)/);
+
+    @Injectable()
+    class BatchTypo {
+      @SubscribeBatch('a', 'store', { maxBatchSize: 10 } as never)
+      store() {}
+    }
+    expect((await bootstrapError([BatchTypo])).message).toMatch(/^BatchTypo\.store: unknown @SubscribeBatch option 'maxBatchSize'; the options are /);
+
+    @Injectable()
+    class BadConcurrency {
+      @Subscribe('a', 'billing', { ordering: 'none', concurrency: 0 })
+      handle() {}
+    }
+    expect((await bootstrapError([BadConcurrency])).message).toMatch(/^BadConcurrency\.handle: @Subscribe concurrency must be an integer from 1 to 10000; got 0/);
   });
 
   it('fails when a declared topic conflicts with the existing one', async () => {

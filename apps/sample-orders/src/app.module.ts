@@ -9,6 +9,7 @@ import { OrdersService } from './orders/orders.service.js';
 import { PaymentsHandler } from './payments/payments.handler.js';
 import { ShippingHandler } from './shipping/shipping.handler.js';
 import { OrderStore } from './store/order-store.js';
+import { ShipmentsHandler } from './store/shipments.handler.js';
 
 /** Seeds the stock once, before orders arrive. */
 @Injectable()
@@ -54,6 +55,7 @@ export class AppModule {
         InventoryHandler,
         ShippingHandler,
         NotificationsHandler,
+        ShipmentsHandler,
       ],
     };
   }

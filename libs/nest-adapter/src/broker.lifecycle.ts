@@ -1,24 +1,14 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
-import { ExternalContextCreator, type ParamsFactory } from '@nestjs/core';
-import { Brook, InvalidArgumentError, type Consumer, type EachMessagePayload, type Producer } from '@brook/broker';
+import { ExternalContextCreator } from '@nestjs/core';
+import { Brook, InvalidArgumentError, type Producer } from '@brook/broker';
 import { BROOK_MODULE_OPTIONS } from './broker.module-definition.js';
 import type { BrokerModuleOptions } from './broker.options.js';
-import { BROOK_CONTEXT_TYPE, BROOK_PRODUCER, PRODUCER_HANDLE } from './brook.tokens.js';
-import { toMessageFailure } from './handler-errors.js';
-import { MessageContext } from './message-context.js';
-import { BrookParamtype } from './params.decorators.js';
+import { BROOK_PRODUCER, PRODUCER_HANDLE } from './brook.tokens.js';
+import { ExclusiveGroup } from './exclusive-group.js';
+import type { GroupRunner } from './group-runner.js';
 import type { ProducerHandle, PublishOptions } from './producer.decorator.js';
-import { SubscriptionExplorer, type DiscoveredHandler } from './subscription.explorer.js';
-
-/** One group's consumer and the handlers it dispatches to. */
-interface GroupRunner {
-  group: string;
-  consumer: Consumer;
-  handlers: Map<string, (payload: EachMessagePayload) => Promise<void>>;
-  concurrency: number;
-  running: boolean;
-}
+import { ShareGroup } from './share-group.js';
+import { SubscriptionExplorer } from './subscription.explorer.js';
 
 /** A group's consumer as the health indicator sees it. */
 export interface GroupStatus {
@@ -26,15 +16,6 @@ export interface GroupStatus {
   topics: string[];
   running: boolean;
 }
-
-const paramsFactory: ParamsFactory = {
-  exchangeKeyForValue(type, data, args: [unknown, MessageContext] | undefined) {
-    if (!args) return null;
-    if (type === BrookParamtype.PAYLOAD) return data ? (args[0] as Record<string, unknown> | null)?.[data as string] : args[0];
-    if (type === BrookParamtype.CONTEXT) return args[1];
-    return null;
-  },
-};
 
 /**
  * Runs the module: creates topics and wires handlers at init, starts one consumer per group once
@@ -56,29 +37,29 @@ export class BrokerLifecycle implements OnModuleInit, OnApplicationBootstrap, On
 
   async onModuleInit(): Promise<void> {
     for (const topic of this.options.topics ?? []) await this.brook.admin().createTopic(topic);
-    const { handlers, producerHosts } = this.explorer.explore();
+    const { handlers, groups, producerHosts } = this.explorer.explore();
     const handle = this.producerHandle();
     for (const host of producerHosts) Object.defineProperty(host, PRODUCER_HANDLE, { value: handle, configurable: true });
-    for (const handler of handlers) await this.register(handler);
+    const deps = { brook: this.brook, options: this.options, contextCreator: this.contextCreator, logger: this.logger };
+    for (const settings of groups.values()) {
+      const members = handlers.filter((handler) => handler.subscription.group === settings.group);
+      let runner: GroupRunner;
+      try {
+        runner = settings.share ? new ShareGroup(settings, deps) : new ExclusiveGroup(settings, deps);
+      } catch (error) {
+        throw new InvalidArgumentError(`${members.map((member) => member.origin).join(', ')}: group '${settings.group}' cannot start: ${(error as Error).message}`, { cause: error });
+      }
+      this.groups.set(settings.group, runner);
+      for (const handler of members) await runner.add(handler);
+    }
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await Promise.all(
-      [...this.groups.values()].map(async (runner) => {
-        const { consumer, handlers } = runner;
-        await consumer.run({
-          partitionsConsumedConcurrently: runner.concurrency,
-          retry: this.options.retry,
-          deadLetter: this.options.deadLetter,
-          eachMessage: (payload) => handlers.get(payload.topic)!(payload),
-        });
-        runner.running = true;
-      }),
-    );
+    await Promise.all([...this.groups.values()].map((runner) => runner.start()));
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all([...this.groups.values()].map((runner) => runner.consumer.stop()));
+    await Promise.all([...this.groups.values()].map((runner) => runner.stop()));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -88,60 +69,7 @@ export class BrokerLifecycle implements OnModuleInit, OnApplicationBootstrap, On
 
   /** Each group's consumer and whether it runs. */
   status(): GroupStatus[] {
-    return [...this.groups.values()].map(({ group, handlers, running }) => ({ group, topics: [...handlers.keys()], running }));
-  }
-
-  private async register({ instance, methodName, origin, subscription }: DiscoveredHandler): Promise<void> {
-    const { topic, group, options } = subscription;
-    let runner = this.groups.get(group);
-    if (runner === undefined) {
-      const consumer = this.brook.consumer({ ...this.options.consumer, group });
-      runner = { group, consumer, handlers: new Map(), concurrency: 1, running: false };
-      this.groups.set(group, runner);
-      this.watch(runner);
-    }
-    runner.concurrency = Math.max(runner.concurrency, options.concurrency ?? 1);
-    try {
-      await runner.consumer.subscribe({ topic, fromBeginning: options.fromBeginning, retry: options.retry, deadLetter: options.deadLetter, handlerName: origin });
-    } catch (error) {
-      throw new InvalidArgumentError(`${origin}: @Subscribe('${topic}', '${group}') cannot start: ${(error as Error).message}`, { cause: error });
-    }
-    const invoke = this.contextCreator.create(
-      instance,
-      instance[methodName] as (...args: unknown[]) => unknown,
-      methodName,
-      ROUTE_ARGS_METADATA,
-      paramsFactory,
-      undefined,
-      undefined,
-      undefined,
-      BROOK_CONTEXT_TYPE,
-    );
-    runner.handlers.set(topic, async (payload) => {
-      try {
-        await invoke(payload.message.value, new MessageContext(payload));
-      } catch (error) {
-        throw toMessageFailure(error);
-      }
-    });
-  }
-
-  private watch({ group, consumer }: GroupRunner): void {
-    consumer.on('group.join', ({ generation, assigned }) =>
-      this.logger.log(`Group '${group}' generation ${generation}: ${assigned.map(({ topic, partitions }) => `${topic}[${partitions.join(',')}]`).join(' ') || 'no partitions'}`),
-    );
-    consumer.on('retry', ({ topic, partition, offset, attempt, delayMs }) =>
-      this.logger.debug(`Retrying ${topic}[${partition}]@${offset} for '${group}' (attempt ${attempt}) in ${delayMs} ms`),
-    );
-    consumer.on('dead-letter', ({ topic, partition, offset, reason, attempts, deadLetterId }) =>
-      this.logger.warn(`Dead-lettered ${topic}[${partition}]@${offset} for '${group}': ${reason} after ${attempts} attempt(s) (id ${deadLetterId})`),
-    );
-    consumer.on('request.error', ({ operation, error }) => this.logger.warn(`Group '${group}' could not ${operation}: ${error.message}`));
-    consumer.on('crash', ({ error }) => this.logger.error(`Consumer of group '${group}' crashed: ${String(error)}`));
-    consumer.on('stop', () => {
-      const runner = this.groups.get(group);
-      if (runner) runner.running = false;
-    });
+    return [...this.groups.values()].map((runner) => ({ group: runner.settings.group, topics: runner.topics, running: runner.running }));
   }
 
   private producerHandle(): ProducerHandle {

@@ -10,11 +10,18 @@ export interface BrokerModuleOptions extends Omit<BrookOptions, 'logger' | 'redi
   redis: BrookOptions['redis'] | undefined;
   /** Topics created (idempotently) when the application starts; a different existing configuration fails the start. */
   topics?: CreateTopicRequest[];
-  /** Retry defaults of every `@Subscribe` handler. */
+  /**
+   * Retry defaults of every `@Subscribe` and `@SubscribeBatch` handler. Share groups take the
+   * backoff, handler timeout and `isRetriable` from here; their deliveries are limited by
+   * `deliveryLimit` instead of `attempts`.
+   */
   retry?: RetryOptions;
-  /** Dead-letter defaults of every `@Subscribe` handler. */
+  /** Dead-letter defaults of every handler of an exclusive group (share groups always dead-letter at `deliveryLimit`). */
   deadLetter?: DeadLetterOptions;
-  /** Settings of every group's consumer (session timeout, heartbeat, batch size…). */
+  /**
+   * Settings of every group's consumer (session timeout, heartbeat, batch size…). Share groups
+   * take `codec`, `maxBatchSize` and `maxBytesPerPartition` from here.
+   */
   consumer?: Omit<ConsumerOptions, 'group'>;
   /** Options of the injected producer (acks, codec, limits…). */
   producer?: ProducerOptions;

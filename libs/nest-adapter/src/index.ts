@@ -1,10 +1,11 @@
 export { BrokerModule } from './broker.module.js';
 export type { BrokerModuleOptions } from './broker.options.js';
 export { BROOK_MODULE_OPTIONS } from './broker.module-definition.js';
-export { Subscribe, type SubscribeOptions } from './subscribe.decorator.js';
+export { Subscribe, SubscribeBatch, type SubscribeBatchOptions, type SubscribeOptions } from './subscribe.decorator.js';
 export { Producer, type PublishOptions } from './producer.decorator.js';
 export { Payload, Ctx } from './params.decorators.js';
 export { InjectBrook, InjectProducer } from './inject.decorators.js';
-export { MessageContext } from './message-context.js';
+export { MessageContext, ShareMessageContext } from './message-context.js';
+export { BatchContext } from './batch-context.js';
 export { BrookHealthIndicator, type BrookHealthOptions, type BrookHealthResult } from './brook.health-indicator.js';
 export { BROOK_CONTEXT_TYPE, BROOK_PRODUCER } from './brook.tokens.js';

@@ -1,11 +1,11 @@
-import type { EachMessagePayload, Headers, ReceivedMessage } from '@brook/broker';
+import type { EachMessagePayload, Headers, ReceivedMessage, ShareMessagePayload } from '@brook/broker';
 
 /**
  * What a `@Subscribe` handler knows about the message besides its payload; inject it with
  * `@Ctx()`. In guards and interceptors it is `context.switchToRpc().getContext()`.
  */
 export class MessageContext {
-  constructor(private readonly payload: EachMessagePayload) {}
+  constructor(protected readonly payload: EachMessagePayload) {}
 
   get topic(): string {
     return this.payload.topic;
@@ -54,5 +54,26 @@ export class MessageContext {
   /** Pauses this partition after the current message; returns the function that resumes it. */
   pause(): () => void {
     return this.payload.pause();
+  }
+}
+
+/**
+ * The {@link MessageContext} of a share group's handler (`@Subscribe(…, { share: true })`): the
+ * message is locked to this instance for `acquisitionLockMs`, after which another member may take
+ * it.
+ */
+export class ShareMessageContext extends MessageContext {
+  constructor(protected override readonly payload: ShareMessagePayload) {
+    super(payload);
+  }
+
+  /** How many times the group has handed this message out, this delivery included (1 the first time). */
+  get deliveryCount(): number {
+    return this.payload.deliveryCount;
+  }
+
+  /** Extends this instance's lock on the message by `acquisitionLockMs`; call it around long work. */
+  renewLock(): Promise<void> {
+    return this.payload.renewLock();
   }
 }

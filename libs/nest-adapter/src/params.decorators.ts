@@ -16,7 +16,8 @@ function param(type: number, data: string | undefined, pipes: ParamPipe[]): Para
 
 /**
  * The decoded message value, or one property of it; pipes (a `ValidationPipe` with a DTO class)
- * run on it like on `@Body()`.
+ * run on it like on `@Body()`. In a `@SubscribeBatch` handler: the array of values (validate it
+ * with `ParseArrayPipe({ items: Dto })`), or the property of each.
  */
 export function Payload(): ParameterDecorator;
 export function Payload(...pipes: ParamPipe[]): ParameterDecorator;
@@ -26,7 +27,10 @@ export function Payload(propertyOrPipe?: string | ParamPipe, ...pipes: ParamPipe
   return param(BrookParamtype.PAYLOAD, undefined, propertyOrPipe === undefined ? pipes : [propertyOrPipe, ...pipes]);
 }
 
-/** The {@link MessageContext}: topic, partition, offset, key, headers, attempt, signal. */
+/**
+ * The handler's context: a `MessageContext` (topic, partition, offset, key, headers, attempt,
+ * signal), a `ShareMessageContext` in share groups, a `BatchContext` in `@SubscribeBatch` handlers.
+ */
 export function Ctx(): ParameterDecorator {
   return param(BrookParamtype.CONTEXT, undefined, []);
 }

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { InvalidArgumentError, assertValidName } from '@brook/broker';
+import { InvalidArgumentError } from '@brook/broker';
 import { PRODUCER_METADATA, SUBSCRIBE_METADATA } from './brook.tokens.js';
-import { SUBSCRIBE_OPTION_KEYS, type SubscriptionMetadata } from './subscribe.decorator.js';
+import { resolveGroupSettings, type GroupSettings } from './group-settings.js';
+import { decoratorOf, type SubscriptionMetadata } from './subscribe.decorator.js';
+import { assertOneHandlerPerTopic, validateSubscription } from './subscription.validation.js';
 
-/** A `@Subscribe` method found on a provider or controller. */
+/** A `@Subscribe` or `@SubscribeBatch` method found on a provider or controller. */
 export interface DiscoveredHandler {
   instance: Record<string, unknown>;
   methodName: string;
@@ -16,14 +18,17 @@ export interface DiscoveredHandler {
 /** What discovery found in the application. */
 export interface Discovery {
   handlers: DiscoveredHandler[];
+  /** How each group's consumer runs, as its handlers agreed. */
+  groups: Map<string, GroupSettings>;
   /** Instances with `@Producer` methods. */
   producerHosts: object[];
 }
 
 /**
- * Finds `@Subscribe` and `@Producer` methods on every provider and controller, and refuses a wrong
- * setup at bootstrap with an error naming the class and method: invalid names or options, two
- * handlers for one (topic, group), handlers on request- or transient-scoped classes.
+ * Finds `@Subscribe`, `@SubscribeBatch` and `@Producer` methods on every provider and controller,
+ * and refuses a wrong setup at bootstrap with an error naming the class and method: invalid names
+ * or options, two handlers for one (topic, group), handlers of one group that disagree on how its
+ * consumer runs, handlers on request- or transient-scoped classes.
  */
 @Injectable()
 export class SubscriptionExplorer {
@@ -50,12 +55,12 @@ export class SubscriptionExplorer {
         if (subscriptions === undefined) continue;
         if (!wrapper.isDependencyTreeStatic() || wrapper.isTransient) {
           throw new InvalidArgumentError(
-            `${origin} has @Subscribe, but ${className} is request- or transient-scoped (or depends on such a provider); ` +
+            `${origin} has ${decoratorOf(subscriptions[0].kind)}, but ${className} is request- or transient-scoped (or depends on such a provider); ` +
               `messages have no request, so make ${className} a singleton (the default scope).`,
           );
         }
         for (const subscription of subscriptions) {
-          validate(origin, subscription);
+          validateSubscription(origin, subscription);
           handlers.push({ instance: wrapper.instance as Record<string, unknown>, methodName, origin, subscription });
         }
       }
@@ -64,62 +69,7 @@ export class SubscriptionExplorer {
         producerHosts.push(wrapper.instance);
       }
     }
-    assertUnique(handlers);
-    assertConcurrencyAgrees(handlers);
-    return { handlers, producerHosts };
-  }
-}
-
-function validate(origin: string, { topic, group, options }: SubscriptionMetadata): void {
-  try {
-    assertValidName('topic', topic);
-    assertValidName('group', group);
-  } catch (error) {
-    throw new InvalidArgumentError(`${origin}: @Subscribe(${JSON.stringify(topic)}, ${JSON.stringify(group)}): ${(error as Error).message}`);
-  }
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidArgumentError(`${origin}: @Subscribe options must be an object like { retry, concurrency }.`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!(SUBSCRIBE_OPTION_KEYS as string[]).includes(key)) {
-      throw new InvalidArgumentError(`${origin}: unknown @Subscribe option '${key}'; the options are ${SUBSCRIBE_OPTION_KEYS.join(', ')}.`);
-    }
-  }
-  const { concurrency, fromBeginning } = options;
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 10_000)) {
-    throw new InvalidArgumentError(`${origin}: @Subscribe concurrency must be an integer from 1 to 10000; got ${JSON.stringify(concurrency)}.`);
-  }
-  if (fromBeginning !== undefined && typeof fromBeginning !== 'boolean') {
-    throw new InvalidArgumentError(`${origin}: @Subscribe fromBeginning must be a boolean.`);
-  }
-}
-
-function assertUnique(handlers: DiscoveredHandler[]): void {
-  const owners = new Map<string, string>();
-  for (const { origin, subscription } of handlers) {
-    const key = `${subscription.topic}\u0000${subscription.group}`;
-    const other = owners.get(key);
-    if (other !== undefined) {
-      throw new InvalidArgumentError(
-        `${other} and ${origin} both subscribe to '${subscription.topic}' in group '${subscription.group}'; a group has one handler per topic — ` +
-          `merge them, or use another group name for one of them.`,
-      );
-    }
-    owners.set(key, origin);
-  }
-}
-
-function assertConcurrencyAgrees(handlers: DiscoveredHandler[]): void {
-  const chosen = new Map<string, { value: number; origin: string }>();
-  for (const { origin, subscription } of handlers) {
-    const value = subscription.options.concurrency;
-    if (value === undefined) continue;
-    const other = chosen.get(subscription.group);
-    if (other !== undefined && other.value !== value) {
-      throw new InvalidArgumentError(
-        `${other.origin} sets concurrency ${other.value} and ${origin} sets ${value} for group '${subscription.group}', which shares one consumer; use the same value.`,
-      );
-    }
-    chosen.set(subscription.group, { value, origin });
+    assertOneHandlerPerTopic(handlers);
+    return { handlers, groups: resolveGroupSettings(handlers), producerHosts };
   }
 }

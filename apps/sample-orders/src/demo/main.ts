@@ -2,7 +2,8 @@
  * `npm run demo`: the order pipeline end to end. Finds or starts Redis, starts the broker host and
  * the sample service, sends orders, waits for the pipeline to settle, prints what happened, then
  * restocks and replays the inventory dead letters through the broker host's API, and stops
- * everything it started.
+ * everything it started. It fails unless every outcome count, the retries, the dead letters and
+ * the sequence of every delivered order's steps come out as the injected failures imply.
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ import { Redis } from 'ioredis';
 import type { DeadLetter } from '@brook/broker';
 import { TOPICS } from '../config.js';
 import type { OrderStatus } from '../store/order.js';
+import { DemoChecks } from './demo-checks.js';
 import { call } from './demo-http.js';
 import { demoOrders } from './demo-orders.js';
 import { startService, type DemoProcess } from './demo-process.js';
@@ -35,6 +37,7 @@ interface Summary {
   total: number;
   byStatus: Record<OrderStatus, number>;
   latencyMs: { p50: number | null; p99: number | null };
+  outOfSequence: { count: number; example: { orderId: string; problem: string } | null };
 }
 
 function cleanup(): Promise<void> {
@@ -67,6 +70,7 @@ async function run(): Promise<void> {
   redis = await findRedis();
   console.log(`  Redis          ${redis.origin}`);
   const [hostPort, samplePort] = [await freePort(), await freePort()];
+  const limitedStock = Math.ceil(orderCount * 0.025);
   const common = { REDIS_URL: redis.url, BROOK_PREFIX: prefix };
   const [host, sample] = await Promise.all([
     startService('broker host', dist('../../../broker-host/dist/main.js'), {
@@ -75,7 +79,7 @@ async function run(): Promise<void> {
       BROOK_ADMIN_TOKENS: `demo:admin:${token}`,
       BROOK_LOG_LEVEL: 'warn',
     }),
-    startService('sample-orders', dist('../main.js'), { ...common, PORT: String(samplePort), LOG_LEVELS: 'error', LIMITED_STOCK: String(Math.ceil(orderCount * 0.025)) }),
+    startService('sample-orders', dist('../main.js'), { ...common, PORT: String(samplePort), LOG_LEVELS: 'error', LIMITED_STOCK: String(limitedStock) }),
   ]);
   started.push(host, sample);
   const hostUrl = `http://127.0.0.1:${hostPort}`;
@@ -108,10 +112,14 @@ async function run(): Promise<void> {
     }),
   );
   bar.stop();
+  const sentS = (performance.now() - sendStart) / 1_000;
+  const atLastOrder = await call<Summary>('GET', `${sampleUrl}/orders/summary`);
+  const backlog = atLastOrder.byStatus.processing + atLastOrder.byStatus.shipped;
 
   const settled = await waitForSettled(sampleUrl, orders.length);
   const elapsedS = (performance.now() - sendStart) / 1_000;
-  const expected = { declined: orders.filter((o) => o.injected === 'declined').length, flaky: orders.filter((o) => o.injected === 'flaky').length };
+  const injected = (kind: string) => orders.filter((o) => o.injected === kind).length;
+  const expected = { declined: injected('declined'), flaky: injected('flaky'), outOfStock: Math.max(0, injected('limited') - limitedStock) };
   const payments = await call<{ partitions: Array<{ counters: { retried: number } }> }>('GET', `${hostUrl}/api/v1/groups/payments/topics/${TOPICS.ordersCreated}`, undefined, token);
   const retried = payments.partitions.reduce((sum, p) => sum + p.counters.retried, 0);
   const counts = await call<{ total: number; byTopicAndGroup: Array<{ topic: string; group: string; count: number }> }>('GET', `${hostUrl}/api/v1/dead-letters/count`, undefined, token);
@@ -123,7 +131,10 @@ async function run(): Promise<void> {
   console.log(`  declined         ${settled.byStatus.declined}   (declined cards injected: ${expected.declined})`);
   console.log(`  out of stock     ${settled.byStatus['out-of-stock']}   (waiting for stock in the inventory dead letters)`);
   console.log(`  retried          ${retried}   (the flaky gateway failed twice for ${expected.flaky} orders, which then paid)`);
-  console.log(`  throughput       ${Math.round(orders.length / elapsedS)} orders/s end to end (${elapsedS.toFixed(1)} s for everything)`);
+  console.log(`  arrival          ${Math.round(orders.length / sentS)} orders/s   (POST /orders, ${concurrency} in flight, ${sentS.toFixed(1)} s)`);
+  console.log(
+    `  drain            ${Math.round(orders.length / elapsedS)} orders/s end to end (${elapsedS.toFixed(1)} s for everything; ${backlog} orders still in the pipeline when the last one arrived)`,
+  );
   console.log(`  latency          p50 ${settled.latencyMs.p50} ms, p99 ${settled.latencyMs.p99} ms   (order accepted → customer notified, including time queued behind the burst)`);
   console.log('\nDead letters by group and reason   GET /api/v1/dead-letters');
   for (const { topic, group, count } of counts.byTopicAndGroup.filter((entry) => entry.count > 0)) {
@@ -135,6 +146,16 @@ async function run(): Promise<void> {
     console.log(`    e.g. ${letter.id}  ${letter.group}  ${letter.reason}  after ${letter.attempts} attempt(s): ${letter.error.message}`);
   }
 
+  console.log('\nChecks');
+  const checks = new DemoChecks();
+  checks.expect('declined orders = declined cards injected', settled.byStatus.declined, expected.declined);
+  checks.expect('out-of-stock orders = limited-SKU orders beyond its stock', settled.byStatus['out-of-stock'], expected.outOfStock);
+  checks.expect('delivered orders = the rest', settled.byStatus.delivered, orders.length - expected.declined - expected.outOfStock);
+  checks.expect('payments retries = 2 per flaky-gateway order', retried, expected.flaky * 2);
+  checks.expect('payments dead letters = declined orders', paymentLetters.length, expected.declined);
+  checks.expect('inventory dead letters = out-of-stock orders', inventoryLetters.length, expected.outOfStock);
+  checks.expect('orders out of sequence (paid, reserved → shipped → notified)', settled.outOfSequence.count, 0);
+
   const stuck = settled.byStatus['out-of-stock'];
   console.log(`\nRestocking sku-limited and replaying the ${inventoryLetters.length} inventory dead letters   POST /api/v1/dead-letters/replay`);
   await call('POST', `${sampleUrl}/inventory/restock`, { sku: 'sku-limited', quantity: inventoryLetters.length + 10 });
@@ -144,6 +165,11 @@ async function run(): Promise<void> {
   console.log(`  out of stock ${stuck} → ${after.byStatus['out-of-stock']}; delivered ${settled.byStatus.delivered} → ${after.byStatus.delivered}`);
   const audit = await call<{ items: Array<{ actor: string; action: string; result: { count: number } }> }>('GET', `${hostUrl}/api/v1/dead-letters/audit?limit=1`, undefined, token);
   console.log(`  audit log: ${audit.items.map((item) => `${item.action} of ${item.result.count} by '${item.actor}'`).join('')}`);
+  checks.expect('replayed = inventory dead letters', replay.replayed, inventoryLetters.length);
+  checks.expect('delivered after the replay = all but the declined', after.byStatus.delivered, orders.length - expected.declined);
+  checks.expect('orders out of sequence after the replay', after.outOfSequence.count, 0);
+  if (after.outOfSequence.example) console.log(`    e.g. ${after.outOfSequence.example.orderId}: ${after.outOfSequence.example.problem}`);
+  checks.assertAllPassed();
 }
 
 async function waitForSettled(sampleUrl: string, total: number, done: (summary: Summary) => boolean = () => true): Promise<Summary> {

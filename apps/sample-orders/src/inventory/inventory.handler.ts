@@ -5,12 +5,16 @@ import { TOPICS } from '../config.js';
 import type { Order } from '../store/order.js';
 import { OrderStore } from '../store/order-store.js';
 
-/** Reserves stock; an order that cannot be served goes to the inventory group's dead letters until restocked and replayed. */
+/**
+ * Reserves stock; an order that cannot be served goes to the inventory group's dead letters until
+ * restocked and replayed. Keyed by customer like payments: one customer's orders reserve in order,
+ * different customers' side by side.
+ */
 @Injectable()
 export class InventoryHandler {
   constructor(private readonly store: OrderStore) {}
 
-  @Subscribe(TOPICS.ordersCreated, 'inventory', { concurrency: 6 })
+  @Subscribe(TOPICS.ordersCreated, 'inventory', { ordering: 'key', concurrency: 64 })
   async reserve(@Payload() order: Order): Promise<void> {
     if ((await this.store.paymentOf(order.orderId)) === 'declined') return;
     const outcome = await this.store.reserve(order.orderId, order.items);

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { OrderStore } from '../store/order-store.js';
-import type { OrderStatus, OrderView } from '../store/order.js';
+import { sequenceProblem, type OrderStatus, type OrderView } from '../store/order.js';
 import { CreateOrderDto } from './create-order.dto.js';
 import { OrdersService } from './orders.service.js';
 
@@ -18,7 +18,10 @@ export class OrdersController {
     return { orderId: order.orderId, status: 'processing' };
   }
 
-  /** Counts per status and end-to-end latency (order accepted → customer notified). */
+  /**
+   * Counts per status, end-to-end latency (order accepted → customer notified), and the delivered
+   * orders whose steps are out of sequence (with one example).
+   */
   @Get('summary')
   async summary() {
     const all = await this.store.all();
@@ -26,7 +29,11 @@ export class OrdersController {
     for (const order of all) byStatus[order.status]++;
     const latencies = all.filter((o) => o.notifiedAt !== null).map((o) => o.notifiedAt! - o.createdAt).sort((a, b) => a - b);
     const pct = (p: number) => (latencies.length === 0 ? null : latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]);
-    return { total: all.length, byStatus, latencyMs: { p50: pct(50), p99: pct(99) } };
+    const outOfSequence = all.flatMap((order) => {
+      const problem = sequenceProblem(order);
+      return problem === undefined ? [] : [{ orderId: order.orderId, problem }];
+    });
+    return { total: all.length, byStatus, latencyMs: { p50: pct(50), p99: pct(99) }, outOfSequence: { count: outOfSequence.length, example: outOfSequence[0] ?? null } };
   }
 
   @Get(':id')

@@ -5,12 +5,20 @@ import { TOPICS } from '../config.js';
 import { CARDS, type Order } from '../store/order.js';
 import { OrderStore } from '../store/order-store.js';
 
-/** Charges orders. A declined card cannot succeed on retry; the flaky gateway does, on the third try. */
+/**
+ * Charges orders. A declined card cannot succeed on retry; the flaky gateway does, on the third try.
+ * Orders are keyed by customer: `ordering: 'key'` charges one customer's orders in the order they
+ * were placed and different customers' side by side, up to 64 at once.
+ */
 @Injectable()
 export class PaymentsHandler {
   constructor(private readonly store: OrderStore) {}
 
-  @Subscribe(TOPICS.ordersCreated, 'payments', { retry: { attempts: 4, mode: 'non-blocking', backoff: { type: 'fixed', initialMs: 200 } }, concurrency: 6 })
+  @Subscribe(TOPICS.ordersCreated, 'payments', {
+    ordering: 'key',
+    concurrency: 64,
+    retry: { attempts: 4, mode: 'non-blocking', backoff: { type: 'fixed', initialMs: 200 } },
+  })
   async charge(@Payload() order: Order, @Ctx() ctx: MessageContext): Promise<void> {
     if (order.card === CARDS.declined) {
       await this.store.setPayment(order.orderId, 'declined');

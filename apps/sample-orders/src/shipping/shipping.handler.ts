@@ -5,26 +5,27 @@ import { OrderStore } from '../store/order-store.js';
 
 /**
  * Ships an order once it is both paid and reserved, whichever event comes last; the store lets
- * exactly one of the two handlers claim the shipment.
+ * exactly one of the two handlers claim the shipment. Both topics are keyed by order, so with
+ * `ordering: 'key'` each order's events stay in order while different orders ship side by side.
+ * The shipment is recorded in the store in bulk by `ShipmentsHandler`.
  */
 @Injectable()
 export class ShippingHandler {
   constructor(private readonly store: OrderStore) {}
 
-  @Subscribe(TOPICS.paymentsCompleted, 'shipping', { concurrency: 6 })
+  @Subscribe(TOPICS.paymentsCompleted, 'shipping', { ordering: 'key', concurrency: 64 })
   async paid(@Payload('orderId') orderId: string): Promise<void> {
-    await this.shipIfReady(orderId);
+    await this.shipIfReady(orderId, TOPICS.paymentsCompleted);
   }
 
-  @Subscribe(TOPICS.inventoryReserved, 'shipping')
+  @Subscribe(TOPICS.inventoryReserved, 'shipping', { ordering: 'key', concurrency: 64 })
   async reserved(@Payload('orderId') orderId: string): Promise<void> {
-    await this.shipIfReady(orderId);
+    await this.shipIfReady(orderId, TOPICS.inventoryReserved);
   }
 
-  private async shipIfReady(orderId: string): Promise<void> {
-    if (!(await this.store.claimShipment(orderId))) return;
-    const shipment = await this.ship(orderId);
-    await this.store.markShipped(orderId, shipment.shippedAt);
+  private async shipIfReady(orderId: string, event: string): Promise<void> {
+    if (!(await this.store.claimShipment(orderId, event))) return;
+    await this.ship(orderId);
   }
 
   @Producer(TOPICS.ordersShipped, { key: (event: { orderId: string }) => event.orderId })

@@ -5,26 +5,31 @@ import type { Order, OrderStatus, OrderView } from './order.js';
 
 /** Marks the inventory reserved and takes the stock, all or nothing; idempotent per order. */
 const RESERVE = `
--- KEYS[1] order hash, KEYS[2] stock hash; ARGV: sku, qty pairs
+-- KEYS[1] order hash, KEYS[2] stock hash; ARGV[1] reservedAt (ms), then sku, qty pairs
 if redis.call('HGET', KEYS[1], 'inventory') == 'reserved' then return 'reserved' end
-for i = 1, #ARGV, 2 do
+for i = 2, #ARGV, 2 do
   if tonumber(redis.call('HGET', KEYS[2], ARGV[i]) or '0') < tonumber(ARGV[i + 1]) then
     redis.call('HSET', KEYS[1], 'inventory', 'out-of-stock')
     return ARGV[i]
   end
 end
-for i = 1, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], -tonumber(ARGV[i + 1])) end
-redis.call('HSET', KEYS[1], 'inventory', 'reserved')
+for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[2], ARGV[i], -tonumber(ARGV[i + 1])) end
+redis.call('HSET', KEYS[1], 'inventory', 'reserved', 'reservedAt', ARGV[1])
 return 'reserved'
 `;
 
-/** Claims the shipment of a paid order with reserved stock; 1 for the caller that should ship it. */
+/**
+ * Claims the shipment of a paid order with reserved stock; 1 for the caller that should ship it.
+ * Both events (paid, reserved) may find the order ready, so the first claimant wins and only it may
+ * claim again — when its event is delivered again after a failure before the shipment was recorded.
+ */
 const CLAIM_SHIPMENT = `
--- KEYS[1] order hash
-local state = redis.call('HMGET', KEYS[1], 'payment', 'inventory', 'shipping')
+-- KEYS[1] order hash; ARGV[1] claimant (the event that found the order ready)
+local state = redis.call('HMGET', KEYS[1], 'payment', 'inventory', 'shipping', 'shippingClaimant')
 if state[1] ~= 'paid' or state[2] ~= 'reserved' then return 0 end
 if state[3] == 'shipped' then return 0 end
-redis.call('HSET', KEYS[1], 'shipping', 'requested')
+if state[4] and state[4] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'shipping', 'requested', 'shippingClaimant', ARGV[1])
 return 1
 `;
 
@@ -81,7 +86,8 @@ export class OrderStore implements OnApplicationShutdown {
   }
 
   async setPayment(orderId: string, payment: 'paid' | 'declined' | 'retrying'): Promise<void> {
-    await this.redis.hset(this.key(orderId), 'payment', payment);
+    if (payment === 'paid') await this.redis.hset(this.key(orderId), 'payment', payment, 'paidAt', Date.now());
+    else await this.redis.hset(this.key(orderId), 'payment', payment);
   }
 
   async paymentOf(orderId: string): Promise<string | null> {
@@ -90,16 +96,27 @@ export class OrderStore implements OnApplicationShutdown {
 
   /** 'reserved', or the SKU that is out of stock. */
   async reserve(orderId: string, items: Array<{ sku: string; quantity: number }>): Promise<string> {
-    const args = items.flatMap(({ sku, quantity }) => [sku, quantity]);
+    const args = [Date.now(), ...items.flatMap(({ sku, quantity }) => [sku, quantity])];
     return (this.redis as unknown as { reserveStock(...args: unknown[]): Promise<string> }).reserveStock(this.key(orderId), this.stockKey, ...args);
   }
 
-  async claimShipment(orderId: string): Promise<boolean> {
-    return (await (this.redis as unknown as { claimShipment(key: string): Promise<number> }).claimShipment(this.key(orderId))) === 1;
+  /** Whether `claimant` (the event that found the order ready) should ship it. */
+  async claimShipment(orderId: string, claimant: string): Promise<boolean> {
+    return (await (this.redis as unknown as { claimShipment(key: string, claimant: string): Promise<number> }).claimShipment(this.key(orderId), claimant)) === 1;
   }
 
-  async markShipped(orderId: string, shippedAt: number): Promise<void> {
-    await this.redis.hset(this.key(orderId), 'shipping', 'shipped', 'shippedAt', shippedAt);
+  /**
+   * Records shipments in one round trip. The first record of an order's shipment wins, so a
+   * shipment event delivered again cannot move `shippedAt` past the customer's notification.
+   */
+  async recordShipments(shipments: ReadonlyArray<{ orderId: string; shippedAt: number }>): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const { orderId, shippedAt } of shipments) {
+      pipeline.hsetnx(this.key(orderId), 'shippedAt', String(shippedAt)).hset(this.key(orderId), 'shipping', 'shipped');
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.find(([error]) => error !== null);
+    if (failed) throw failed[0];
   }
 
   async markNotified(orderId: string, notifiedAt: number): Promise<void> {
@@ -134,17 +151,23 @@ function toView(orderId: string, fields: Record<string, string>): OrderView {
     payment: fields.payment as OrderView['payment'],
     inventory: fields.inventory as OrderView['inventory'],
     createdAt: Number(fields.createdAt),
+    paidAt: fields.paidAt ? Number(fields.paidAt) : null,
+    reservedAt: fields.reservedAt ? Number(fields.reservedAt) : null,
     shippedAt: fields.shippedAt ? Number(fields.shippedAt) : null,
     notifiedAt: fields.notifiedAt ? Number(fields.notifiedAt) : null,
   };
   return { ...view, status: statusOf(view) };
 }
 
-/** One status per order; `declined`, `out-of-stock` and `delivered` are terminal. */
+/**
+ * One status per order; `declined`, `out-of-stock` and `delivered` are terminal. The notification
+ * and the record of the shipment are written by different groups, so a notified order is delivered
+ * once its shipment is recorded too.
+ */
 function statusOf(order: Omit<OrderView, 'status'>): OrderStatus {
   if (order.payment === 'declined') return 'declined';
-  if (order.notifiedAt !== null) return 'delivered';
-  if (order.shippedAt !== null) return 'shipped';
+  if (order.shippedAt !== null) return order.notifiedAt !== null ? 'delivered' : 'shipped';
+  if (order.notifiedAt !== null) return 'processing';
   if (order.inventory === 'out-of-stock') return 'out-of-stock';
   return 'processing';
 }
