@@ -86,6 +86,9 @@ interface Acquired {
 type Status = 'idle' | 'running' | 'stopping' | 'stopped';
 
 const DEFAULT_CONCURRENCY = 16;
+/** How often a member announces itself; it counts as gone after `PRESENCE_TTL_MS` without. */
+const PRESENCE_BEAT_MS = 2_000;
+const PRESENCE_TTL_MS = 10_000;
 /** How often topics are looked up again for added partitions. */
 const REFRESH_TOPICS_MS = 5_000;
 
@@ -125,7 +128,10 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   private handlerName = 'eachMessage';
   private readonly heldWaiters = new Set<() => void>();
   private loop: Promise<void> | undefined;
-  private sweeper: NodeJS.Timeout | undefined;
+  /** Fires at the earliest lock deadline of the records held. */
+  private lockTimer: NodeJS.Timeout | undefined;
+  private lockTimerAt = Infinity;
+  private presence: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(
@@ -183,10 +189,18 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       this.ctx.untrack(this);
       throw new GroupKindConflictError(this.group, registered.existing, 'share');
     }
+    const presence = await this.announce('beat');
+    if (presence.status === 'conflict') {
+      this.status = 'stopped';
+      this.ctx.untrack(this);
+      throw new InvalidArgumentError(
+        `Share group '${this.group}' runs with acquisitionLockMs ${presence.lockMs}, this member asked for ${this.options.acquisitionLockMs}. ` +
+          'Members of a share group must use one lock length (a shorter one would take records the others still hold); use the same acquisitionLockMs, or change it once every member stopped.',
+      );
+    }
+    this.presence = setInterval(() => void this.announce('beat').catch((error: unknown) => this.reportError('announce this member', error)), PRESENCE_BEAT_MS);
+    this.presence.unref();
     await this.refreshPartitions();
-    const sweepMs = Math.max(10, Math.min(250, Math.floor(this.options.acquisitionLockMs / 4)));
-    this.sweeper = setInterval(() => this.sweep(), sweepMs);
-    this.sweeper.unref();
     this.loop = this.fetchLoop().catch((error: unknown) => this.crash(error));
   }
 
@@ -229,7 +243,9 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       for (const record of this.held) if (performance.now() >= record.lockedUntil) this.forget(record);
     }
     await Promise.allSettled([...this.settling]);
-    clearInterval(this.sweeper);
+    clearTimeout(this.lockTimer);
+    clearInterval(this.presence);
+    await this.leave();
     this.status = 'stopped';
     this.ctx.untrack(this);
     this.emit('stop');
@@ -297,6 +313,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
       this.held.add(record);
       this.queued.push(record);
     });
+    if (entries.length > 0) this.armLockTimer(lockedUntil);
     this.pump();
     return entries.length;
   }
@@ -394,6 +411,14 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
           onRetry: (error) => this.reportError('acknowledge records', error),
         },
       )
+        .then((reply) => {
+          // Their lock ran out and another member acquired them: the result was not committed.
+          const stale = new Set(reply?.stale ?? []);
+          for (const record of group) {
+            if (!stale.has(record.entry.id)) continue;
+            this.emit('lock.lost', { topic: part.topic, partition: part.partition, offset: record.entry.offset, deliveryCount: record.delivery });
+          }
+        })
         .catch((error: unknown) => this.reportError('acknowledge records', error))
         .finally(() => {
           this.settling.delete(done);
@@ -474,6 +499,22 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     }
   }
 
+  /** Makes sure the lock timer fires by `at` (the deadline of a record just acquired or renewed). */
+  private armLockTimer(at: number): void {
+    if (at >= this.lockTimerAt) return;
+    clearTimeout(this.lockTimer);
+    this.lockTimerAt = at;
+    this.lockTimer = setTimeout(() => {
+      this.lockTimerAt = Infinity;
+      this.lockTimer = undefined;
+      this.sweep();
+      let next = Infinity;
+      for (const record of this.held) if (!record.loss.signal.aborted) next = Math.min(next, record.lockedUntil);
+      if (Number.isFinite(next)) this.armLockTimer(next);
+    }, Math.max(0, at - performance.now()));
+    this.lockTimer.unref();
+  }
+
   /** Aborts the handlers whose lock ran out and drops queued records that can no longer start. */
   private sweep(): void {
     const now = performance.now();
@@ -524,6 +565,27 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
         if (!known.has(`${topic}\u0000${partition}`)) this.partitions.push({ topic, partition, averageBytes: 0, gone: false });
       }
     }
+  }
+
+  private announce(action: 'beat' | 'leave') {
+    return this.ctx.call(SCRIPTS.shareMember, {
+      group: this.group,
+      member: this.memberId,
+      action,
+      ttlMs: PRESENCE_TTL_MS,
+      lockMs: this.options.acquisitionLockMs,
+      clientId: this.ctx.options.clientId,
+    });
+  }
+
+  /** Leaves the group's member list, and the partitions' consumer lists where it holds nothing. */
+  private async leave(): Promise<void> {
+    await Promise.allSettled([
+      this.announce('leave'),
+      ...this.partitions.filter((part) => !part.gone).map((part) => this.ctx.call(SCRIPTS.shareLeave, this.ref(part))),
+    ]).then((results) => {
+      for (const result of results) if (result.status === 'rejected') this.reportError('leave the share group', result.reason);
+    });
   }
 
   private ref(part: SharePartition) {

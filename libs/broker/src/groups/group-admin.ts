@@ -114,10 +114,7 @@ export class GroupAdmin {
     const listings = await Promise.all(
       [...groups].map(async ([group, topics]) => {
         const kind = kinds.get(group) ?? 'exclusive';
-        const members =
-          kind === 'share'
-            ? new Set((await Promise.all(topics.map((topic) => this.shareMembers(group, topic).catch(() => [])))).flat().map((member) => member.memberId)).size
-            : await this.ctx.run(`count members of '${group}'`, () => this.ctx.client.zcount(this.ctx.keys.groupMembers(group), `(${now}`, '+inf'));
+        const members = await this.ctx.run(`count members of '${group}'`, () => this.ctx.client.zcount(this.ctx.keys.groupMembers(group), `(${now}`, '+inf'));
         return { group, kind, topics, members };
       }),
     );
@@ -225,14 +222,14 @@ export class GroupAdmin {
   }
 
   /**
-   * The live members of a share group on a topic: the Redis consumers of its partitions that read
-   * within the last `SHARE_MEMBER_IDLE_MS` (members read every partition at least every
-   * `pollIntervalMs`), with the records each holds.
+   * The live members of a share group (those that announced themselves within the last 10 s), with
+   * the records each holds on the topic's partitions (its part of the pending lists).
    */
   private async shareMembers(group: string, topic: string): Promise<MemberDescription[]> {
+    const live = await this.liveMembers(group, topic);
     const config = await this.registry.get(topic);
-    if (config === undefined) return [];
-    const members = new Map<string, MemberDescription>();
+    if (config === undefined || live.length === 0) return live;
+    const byId = new Map(live.map((member) => [member.memberId, { ...member, partitions: [] as number[], acquired: 0 }]));
     await Promise.all(
       range(config.partitions).map(async (partition) => {
         const consumers = await this.ctx
@@ -241,18 +238,15 @@ export class GroupAdmin {
         for (const consumer of consumers as unknown[][]) {
           const fields = new Map<string, unknown>();
           for (let i = 0; i + 1 < consumer.length; i += 2) fields.set(String(consumer[i]), consumer[i + 1]);
-          const name = String(fields.get('name'));
+          const member = byId.get(String(fields.get('name')));
           const pending = Number(fields.get('pending') ?? 0);
-          if (Number(fields.get('idle') ?? Infinity) > SHARE_MEMBER_IDLE_MS) continue;
-          const member = members.get(name) ?? { memberId: name, clientId: clientIdOfMember(name), partitions: [], acquired: 0 };
-          if (pending > 0) member.partitions.push(partition);
-          member.acquired = (member.acquired ?? 0) + pending;
-          members.set(name, member);
+          if (member === undefined || pending === 0) continue;
+          member.partitions.push(partition);
+          member.acquired += pending;
         }
       }),
     );
-    for (const member of members.values()) member.partitions.sort((a, b) => a - b);
-    return [...members.values()].sort((a, b) => (a.memberId < b.memberId ? -1 : 1));
+    return [...byId.values()].map((member) => ({ ...member, partitions: member.partitions.sort((a, b) => a - b) }));
   }
 
   /** Milliseconds on the Redis clock, which member deadlines use. */
@@ -305,14 +299,6 @@ export async function readGroupKinds(ctx: BrookContext): Promise<Map<string, Gro
   const all = await ctx.run('read the group registry', () => ctx.client.hgetall(ctx.keys.groups()));
   return new Map(Object.entries(all).map(([group, json]) => [group, (JSON.parse(json) as { kind?: GroupKind }).kind ?? 'exclusive']));
 }
-
-/** A share-group member id is `<clientId>-<uuid>`. */
-function clientIdOfMember(memberId: string): string {
-  return memberId.length > 37 ? memberId.slice(0, -37) : memberId;
-}
-
-/** A share-group member that has not read for this long is gone (members read at least every `pollIntervalMs`). */
-const SHARE_MEMBER_IDLE_MS = 30_000;
 
 export async function readGroupRegistry(ctx: BrookContext): Promise<Map<string, string[]>> {
   const all = await ctx.run('read the group registry', () => ctx.client.hgetall(ctx.keys.groups()));

@@ -119,6 +119,11 @@ export class KeySpace {
     return `${this.prefix}:${this.groupTag(group)}:assignment`;
   }
 
+  /** A share group's acquisition lock length in ms, agreed by its members (see share-member.lua). */
+  groupShareLock(group: string): string {
+    return `${this.prefix}:${this.groupTag(group)}:share-lock`;
+  }
+
   /** Partition counts the group knows per topic: hash of topic → count (only grows). */
   groupTopics(group: string): string {
     return `${this.prefix}:${this.groupTag(group)}:topics`;
@@ -131,7 +136,7 @@ export class KeySpace {
 
   /** The keys of the `membership` script, in its KEYS order. */
   membershipKeys(group: string): string[] {
-    return [this.groupMembers(group), this.groupMemberInfo(group), this.groupAssignment(group), this.groupTopics(group), this.groupOrigins(group)];
+    return [this.groupMembers(group), this.groupMemberInfo(group), this.groupAssignment(group), this.groupTopics(group), this.groupOrigins(group), this.groupShareLock(group)];
   }
 
   /** Epochs of producers with a stable producer id: hash of producer id → latest epoch. */

@@ -27,6 +27,8 @@ export const SCRIPT_STATUSES = [
   'unverified',
   /** The group exists as the other kind (exclusive or share). */
   'kind',
+  /** Live members of the share group use another setting. */
+  'conflict',
 ] as const;
 
 export type ScriptStatus = (typeof SCRIPT_STATUSES)[number];

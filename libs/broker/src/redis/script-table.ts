@@ -26,6 +26,8 @@ export const SCRIPTS = {
   deadLetter: transitions.deadLetter,
   shareFetch: share.shareFetch,
   shareSettle: share.shareSettle,
+  shareMember: share.shareMember,
+  shareLeave: share.shareLeave,
   createPartition: admin.createPartition,
   registerTopic: admin.registerTopic,
   growTopic: admin.growTopic,

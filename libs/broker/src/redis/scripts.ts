@@ -26,6 +26,8 @@ export const SCRIPT_NAMES = [
   'dead-letter',
   'share-fetch',
   'share-settle',
+  'share-member',
+  'share-leave',
   'replay-dead-letters',
   'acquire-controller',
   'release-controller',

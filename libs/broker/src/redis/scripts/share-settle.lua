@@ -46,10 +46,19 @@ if action == 'ack' then
   redis.call('HDEL', attempts, unpack(ids))
   if acknowledged > 0 then redis.call('HINCRBY', stats, 'processed', acknowledged) end
 elseif action == 'renew' then
-  redis.call('XCLAIM', log, group, member, 0, unpack(ids), 'JUSTID')
+  -- The IDs go last: Lua passes only the first value of an unpack() that is not the last argument.
+  local args = { 'XCLAIM', log, group, member, 0 }
+  for _, id in ipairs(ids) do args[#args + 1] = id end
+  args[#args + 1] = 'JUSTID'
+  redis.call(unpack(args))
 else
   local idle = math.max(0, lockMs - math.min(delayMs, lockMs))
-  redis.call('XCLAIM', log, group, member, 0, unpack(ids), 'IDLE', idle, 'JUSTID')
+  local args = { 'XCLAIM', log, group, member, 0 }
+  for _, id in ipairs(ids) do args[#args + 1] = id end
+  args[#args + 1] = 'IDLE'
+  args[#args + 1] = idle
+  args[#args + 1] = 'JUSTID'
+  redis.call(unpack(args))
   if errorJson ~= '' then
     local now = nowMs()
     for _, i in ipairs(held) do

@@ -64,3 +64,33 @@ export const shareSettle = spec<ShareSettleInput, { status: 'ok'; settled: numbe
   },
   describe: (input) => `${input.action === 'ack' ? 'acknowledge' : input.action} records of ${where(input)} for share group '${input.group}'`,
 });
+
+export interface ShareMemberInput {
+  group: string;
+  member: string;
+  action: 'beat' | 'leave';
+  ttlMs: number;
+  lockMs: number;
+  clientId: string;
+}
+
+/** Announces a share-group member, or removes it (see share-member.lua). */
+export const shareMember = spec<ShareMemberInput, { status: 'ok' } | { status: 'conflict'; lockMs: number }>({
+  name: 'share-member',
+  keys: (keys, { group }) => [keys.groupMembers(group), keys.groupMemberInfo(group), keys.groupShareLock(group)],
+  args: (input) => [input.action, input.member, input.ttlMs, input.lockMs, JSON.stringify({ clientId: input.clientId })],
+  parse: (reply) => {
+    const r = list(reply);
+    return statusOf(r) === 'conflict' ? { status: 'conflict', lockMs: num(r[1]) } : { status: 'ok' };
+  },
+  describe: (input) => `${input.action === 'beat' ? 'announce' : 'remove'} member of share group '${input.group}'`,
+});
+
+/** Deletes a stopping member's Redis consumer of a partition when it holds nothing there (see share-leave.lua). */
+export const shareLeave = spec<SharePartitionRef, boolean>({
+  name: 'share-leave',
+  keys: (keys, { topic, partition }) => [keys.log(topic, partition)],
+  args: (input) => [input.group, input.member],
+  parse: (reply) => num(reply) === 1,
+  describe: (input) => `leave ${where(input)} for share group '${input.group}'`,
+});
