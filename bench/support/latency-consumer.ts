@@ -4,7 +4,8 @@
  * from the machine's monotonic clock (process.hrtime), which every process on the machine shares.
  *
  * Configured through the environment: LATENCY_MODE (`brook` or `raw`), REDIS_URL, PREFIX, TOPIC, GROUP,
- * LOGS (comma-separated stream keys, raw mode). Talks to its parent over IPC: sends
+ * ORDERING (brook mode: `partition`, the default, or `key`, which runs at CONCURRENCY handlers in
+ * flight), LOGS (comma-separated stream keys, raw mode). Talks to its parent over IPC: sends
  * `{ type: 'ready' }`, answers `'counts'` with messages received per phase and `'report'` with the
  * latencies of each phase in microseconds, and exits on `'stop'`.
  */
@@ -41,7 +42,8 @@ async function runBrook(): Promise<() => Promise<void>> {
   const brook = new Brook({ redis: env('REDIS_URL'), prefix: env('PREFIX'), clientId: 'latency', logger: { debug() {}, info() {}, warn() {}, error() {} } });
   const consumer = brook.consumer({ group: env('GROUP') });
   await consumer.subscribe({ topic: env('TOPIC'), fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => record(message.value as LatencyValue) });
+  const eachMessage = async ({ message }: { message: { value: unknown } }) => record(message.value as LatencyValue);
+  await consumer.run(process.env.ORDERING === 'key' ? { ordering: 'key', concurrency: Number(env('CONCURRENCY')), eachMessage } : { eachMessage });
   return () => brook.close();
 }
 
