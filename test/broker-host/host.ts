@@ -26,8 +26,10 @@ export interface RequestOptions {
   token?: keyof typeof TOKENS | { raw: string } | null;
   body?: unknown;
   /** Sent as-is instead of JSON-encoding `body`. */
-  rawBody?: string;
+  rawBody?: string | Buffer;
   headers?: Record<string, string>;
+  /** Aborts the request, e.g. `AbortSignal.timeout(ms)` to fail on a host that does not answer. */
+  signal?: AbortSignal;
 }
 
 export interface TestHost {
@@ -68,7 +70,7 @@ export async function startTestHost(options: HostOptions = {}): Promise<TestHost
 }
 
 /** Sends one request to a host at `url`. */
-export async function send<T = any>(url: string, method: string, path: string, { token = 'admin', body, rawBody, headers = {} }: RequestOptions = {}): Promise<Reply<T>> {
+export async function send<T = any>(url: string, method: string, path: string, { token = 'admin', body, rawBody, headers = {}, signal }: RequestOptions = {}): Promise<Reply<T>> {
   const secret = token === null ? undefined : typeof token === 'string' ? TOKENS[token] : token.raw;
   const response = await fetch(url + path, {
     method,
@@ -78,6 +80,7 @@ export async function send<T = any>(url: string, method: string, path: string, {
       ...headers,
     },
     body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
+    signal,
   });
   const text = await response.text();
   const isJson = response.headers.get('content-type')?.includes('application/json') ?? false;

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { uniqueName } from '../support/brook.js';
 import { topicWithDeadLetters } from './fixtures.js';
+import { HOSTILE_NAMES } from './hostile-values.js';
 import { startTestHost, type Reply, type TestHost } from './host.js';
-
-/** Names no topic or group may have, as they appear in a URL path segment. */
-const HOSTILE_NAMES = ['../x', '..', '.', '__x', '__meta', 'x'.repeat(300), 'ключ', '{}', '{orders:0}', 'a b', 'a/b', 'a\u0000b', "a'b", 'a*', '%'];
 
 /** Page sizes, offsets and partitions that are not a bounded non-negative integer. */
 const BAD_LIMITS = ['0', '1001', '-1', 'abc', '1.5', '1e3', '0x10', '', '99999999999999999999'];

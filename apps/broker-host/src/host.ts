@@ -4,7 +4,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
 import { HOST_LOG_LEVELS, resolveHostOptions, type HostOptions, type ResolvedHostOptions } from './config/host-options.js';
-import { createValidationPipe } from './http/validation.js';
+import { HostHttpAdapter } from './http/http-server.js';
+import { StrictValidationPipe } from './http/validation.pipe.js';
 
 /** A configured broker host, not yet listening. */
 export interface BrokerHost {
@@ -13,19 +14,19 @@ export interface BrokerHost {
 }
 
 /**
- * Builds the host application: validation, error mapping, body limit, OpenAPI at `/docs`. Tests
- * build it this way too and listen on port 0.
+ * Builds the host application: server timeouts, validation, error mapping, OpenAPI at `/docs`.
+ * Bodies are read by `RequestBodyInterceptor`, after authentication and the rate limit. Tests build
+ * it this way too and listen on port 0.
  */
 export async function createBrokerHost(input: HostOptions = {}): Promise<BrokerHost> {
   const options = resolveHostOptions(input);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), new HostHttpAdapter(options), {
     // NestJS prints debug logs unless told otherwise.
     logger: HOST_LOG_LEVELS.slice(HOST_LOG_LEVELS.indexOf(options.logLevel)),
     bodyParser: false,
     abortOnError: false,
   });
-  app.useBodyParser('json', { limit: options.bodyLimitBytes, reviver: refuseProtoKeys });
-  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalPipes(new StrictValidationPipe());
   app.disable('x-powered-by');
 
   const document = SwaggerModule.createDocument(
@@ -52,11 +53,3 @@ export async function startBrokerHost(input: HostOptions = {}): Promise<BrokerHo
   return { ...host, url: `http://${shown}:${port}` };
 }
 
-/**
- * Refuses `__proto__` keys: assigned to an object they would replace its prototype, and silently
- * dropping them would hide a hostile request.
- */
-function refuseProtoKeys(key: string, value: unknown): unknown {
-  if (key === '__proto__') throw new SyntaxError(`property '__proto__' is not allowed`);
-  return value;
-}

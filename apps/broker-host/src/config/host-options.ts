@@ -23,6 +23,12 @@ export interface HostOptions {
   rateLimitPerMinute?: number;
   /** Largest request body accepted. @defaultValue `2_097_152` (2 MiB: a 1 MiB message, JSON-escaped) */
   bodyLimitBytes?: number;
+  /** Longest a client may take to send a request's headers, from its first byte; then 408 and the connection closes. @defaultValue `10_000` */
+  headersTimeoutMs?: number;
+  /** Longest a client may take to send a whole request, headers and body; then 408 and the connection closes. @defaultValue `30_000` */
+  requestTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open for the client's next request. @defaultValue `5_000` */
+  keepAliveTimeoutMs?: number;
   /** Lease of the maintenance controller: a dead leader is replaced within this time. @defaultValue `10_000` */
   controllerLeaseMs?: number;
   /** How often the controller enforces retention. @defaultValue `60_000` */
@@ -50,6 +56,9 @@ export interface ResolvedHostOptions {
   readonly generatedToken: AdminToken | null;
   readonly rateLimitPerMinute: number;
   readonly bodyLimitBytes: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
   readonly controllerLeaseMs: number;
   readonly maintenanceIntervalMs: number;
   readonly metricsCacheMs: number;
@@ -67,6 +76,9 @@ export const DEFAULT_HOST_OPTIONS = {
   host: '0.0.0.0',
   rateLimitPerMinute: 600,
   bodyLimitBytes: 2_097_152,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
   controllerLeaseMs: 10_000,
   maintenanceIntervalMs: 60_000,
   metricsCacheMs: 5_000,
@@ -83,6 +95,15 @@ export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptio
   assertInteger('port', merged.port, 0, 65_535);
   assertInteger('rateLimitPerMinute', merged.rateLimitPerMinute, 1, 1_000_000);
   assertInteger('bodyLimitBytes', merged.bodyLimitBytes, 1_024, 64 * 1_048_576);
+  assertInteger('headersTimeoutMs', merged.headersTimeoutMs, 100, 600_000);
+  assertInteger('requestTimeoutMs', merged.requestTimeoutMs, 100, 3_600_000);
+  assertInteger('keepAliveTimeoutMs', merged.keepAliveTimeoutMs, 100, 600_000);
+  if (merged.headersTimeoutMs > merged.requestTimeoutMs) {
+    // Node refuses a server whose headers may take longer than the whole request.
+    throw new InvalidArgumentError(
+      `headersTimeoutMs (${merged.headersTimeoutMs}) must not exceed requestTimeoutMs (${merged.requestTimeoutMs}); the headers are part of the request. Lower BROOK_HEADERS_TIMEOUT_MS or raise BROOK_REQUEST_TIMEOUT_MS.`,
+    );
+  }
   assertInteger('controllerLeaseMs', merged.controllerLeaseMs, 100, 3_600_000);
   assertInteger('maintenanceIntervalMs', merged.maintenanceIntervalMs, 10, 86_400_000);
   assertInteger('metricsCacheMs', merged.metricsCacheMs, 0, 3_600_000);

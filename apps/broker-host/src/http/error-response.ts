@@ -45,56 +45,42 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
 };
 
-/** Express's body parser reports its failures as errors with a status and a type. */
-interface BodyParserError extends Error {
-  status: number;
-  type: string;
-}
-
 /** Turns anything thrown while serving a request into a status and a clear JSON body. */
 export function toErrorResponse(exception: unknown): ErrorBody {
   if (exception instanceof BrokerError) {
-    return body(STATUS_BY_CODE[exception.code] ?? HttpStatus.INTERNAL_SERVER_ERROR, exception.code, exception.message);
+    return errorBody(STATUS_BY_CODE[exception.code] ?? HttpStatus.INTERNAL_SERVER_ERROR, exception.code, exception.message);
   }
   if (exception instanceof HttpException) {
-    // Nest wraps the body parser's failures; their own wording is terse.
-    if (isBodyParserError(exception.cause)) return bodyParserResponse(exception.cause);
     const status = exception.getStatus();
     const response = exception.getResponse();
     const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
-    return body(status, codeOf(status), Array.isArray(message) ? message.join('; ') : String(message ?? exception.message));
+    return errorBody(status, codeOf(status), Array.isArray(message) ? message.join('; ') : String(message ?? exception.message));
   }
-  if (isBodyParserError(exception)) return bodyParserResponse(exception);
-  return body(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL', 'Internal error; the host logged the details.');
+  return errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL', 'Internal error; the host logged the details.');
 }
 
-function bodyParserResponse(error: BodyParserError): ErrorBody {
-  if (error.type === 'entity.too.large') {
-    return body(413, 'PAYLOAD_TOO_LARGE', 'The request body is larger than this host accepts; send fewer messages per request, or raise BROOK_BODY_LIMIT_BYTES.');
-  }
-  if (error.type === 'entity.parse.failed') return body(400, 'BAD_REQUEST', `The request body is not valid JSON: ${error.message}`);
-  return body(error.status, codeOf(error.status), error.message);
+/** The body of an error answer. */
+export function errorBody(statusCode: number, code: string, message: string): ErrorBody {
+  return { statusCode, error: statusText(statusCode), code, message };
 }
 
-function body(statusCode: number, code: string, message: string): ErrorBody {
-  return { statusCode, error: STATUS_TEXT[statusCode] ?? 'Error', code, message };
+/** The reason phrase of a status: 413 gives 'Payload Too Large'. */
+export function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? 'Error';
 }
 
-function codeOf(status: number): string {
-  return (STATUS_TEXT[status] ?? 'Error').toUpperCase().replaceAll(' ', '_');
-}
-
-function isBodyParserError(error: unknown): error is BodyParserError {
-  if (!(error instanceof Error)) return false;
-  const { status, type } = error as Partial<BodyParserError>;
-  return typeof status === 'number' && status >= 400 && status < 500 && typeof type === 'string';
+/** The status as a code: 413 gives 'PAYLOAD_TOO_LARGE'. */
+export function codeOf(status: number): string {
+  return statusText(status).toUpperCase().replaceAll(' ', '_');
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import { toErrorResponse } from './error-response.js';
@@ -9,7 +10,11 @@ export class ErrorsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    const request = host.switchToHttp().getRequest<IncomingMessage>();
     const body = toErrorResponse(exception);
+    // Refused before its body was read (no token, over the rate limit, too large): close rather than
+    // read the rest, however much the client still means to send.
+    if (!request.complete && !response.headersSent) response.setHeader('Connection', 'close');
     if (body.statusCode >= 500) {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }

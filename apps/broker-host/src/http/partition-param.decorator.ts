@@ -1,8 +1,8 @@
 import { BadRequestException, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 
 /**
- * The `:partition` path segment as a number. A custom decorator rather than a pipe: the global
- * validation pipe would first coerce a `number` parameter with `+value`, accepting '0x1' and '1e0'.
+ * The `:partition` path segment as a number: plain decimal digits only, so '0x1', '1e0' and ' 1'
+ * are refused rather than read as numbers the way `+value` would.
  */
 export const PartitionParam = createParamDecorator((_: unknown, context: ExecutionContext): number => {
   const value = context.switchToHttp().getRequest<{ params: Record<string, string | undefined> }>().params.partition ?? '';

@@ -1,36 +1,120 @@
-import { applyDecorators, BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
+import 'reflect-metadata';
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { assertValidName, BrokerError } from '@brook/broker';
-import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
+import { IsArray, IsInt, IsObject, Max, Min, ValidateBy, ValidateIf, ValidateNested, type ValidationOptions } from 'class-validator';
+
+/** Reflect-metadata key of {@link Nested}: the DTO class of a property. */
+const NESTED_TYPE = 'brook:nested-type';
+/** Reflect-metadata key of {@link ToInteger}: how a query string becomes a value. */
+const COERCION = 'brook:coercion';
+
+/** How {@link StrictValidationPipe} builds a property from the request. */
+export interface PropertyShape {
+  /** The DTO class of a nested object, or of each element of a nested array. */
+  nested?: { type: () => Function; each: boolean };
+  coerce?: (value: unknown) => unknown;
+}
+
+/** What the decorators below recorded for `property` of a DTO. */
+export function propertyShape(dto: Function, property: string): PropertyShape {
+  return {
+    nested: Reflect.getMetadata(NESTED_TYPE, dto.prototype, property) as PropertyShape['nested'],
+    coerce: Reflect.getMetadata(COERCION, dto.prototype, property) as PropertyShape['coerce'],
+  };
+}
+
+/** A field that may be left out; null is refused, naming the field (only {@link Nullable} fields take null). */
+export const Optional = () => applyDecorators(ValidateIf((_, value) => value !== undefined), IsNotNull());
+
+/** A field that may be left out or null: every other check applies to other values only. */
+export const Nullable = () => ValidateIf((_, value) => value !== undefined && value !== null);
 
 /**
- * The pipe every request body and query goes through: unknown properties are refused rather than
- * ignored, so a typo ('limt') is a 400 and not a silently default page size.
+ * An object of DTO `type` (or, with `each`, an array of them): checked to be one, then validated
+ * as that DTO, unknown fields refused at every level.
  */
-export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
-    transform: true,
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    forbidUnknownValues: true,
-    validationError: { target: false, value: false },
-    exceptionFactory: (errors) => new BadRequestException(flatten(errors)),
+export function Nested(type: () => Function, { each = false } = {}): PropertyDecorator {
+  return applyDecorators(
+    ...(each ? [IsArray(), IsObject({ each: true })] : [IsObject()]),
+    ValidateNested({ each }),
+    (target: object, property: string | symbol) => Reflect.defineMetadata(NESTED_TYPE, { type, each }, target, property),
+  );
+}
+
+const INTEGER = /^-?\d{1,16}$/;
+
+/**
+ * Query strings arrive as text: turn plain decimal integers into numbers and leave anything else
+ * ('abc', '1e3', '0x10', repeated parameters) as it is, for `@IsInt()` to refuse by name.
+ */
+export const ToInteger = (): PropertyDecorator => (target, property) =>
+  Reflect.defineMetadata(COERCION, (value: unknown) => (typeof value === 'string' && INTEGER.test(value) ? Number(value) : value), target, property);
+
+/** Checks of what a value is, in the order they are reported: only the first failed one is, not every bound 'abc' misses. */
+export const TYPE_CHECKS = [
+  'isNotNull',
+  'isDefined',
+  'isInt',
+  'isString',
+  'isBoolean',
+  'isArray',
+  'isObject',
+  'isStringRecord',
+  'isBase64',
+  'isIn',
+  'isBrookName',
+  'isWellFormedText',
+];
+
+function IsNotNull(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isNotNull',
+    validator: {
+      validate: (value) => value !== null,
+      defaultMessage: (args) => `${args?.property} must not be null; leave it out instead`,
+    },
   });
 }
 
-/** Checks of what a value is, reported before checks of its range. */
-const TYPE_CHECKS = ['whitelistValidation', 'isDefined', 'isInt', 'isString', 'isBoolean', 'isArray', 'isObject', 'isBase64', 'isIn', 'isBrookName'];
+/** An object whose every value is a string (message headers). */
+export function IsStringRecord(options?: ValidationOptions): PropertyDecorator {
+  const badEntry = (value: unknown) =>
+    value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.entries(value).find(([, v]) => typeof v !== 'string') : undefined;
+  return ValidateBy(
+    {
+      name: 'isStringRecord',
+      validator: {
+        validate: (value) => value !== null && typeof value === 'object' && !Array.isArray(value) && badEntry(value) === undefined,
+        defaultMessage: (args) => {
+          const bad = badEntry(args?.value);
+          const got = bad === undefined ? '' : `; '${bad[0].slice(0, 60)}' is ${bad[1] === null ? 'null' : Array.isArray(bad[1]) ? 'an array' : `a ${typeof bad[1]}`}`;
+          return `${args?.property} must be an object of string values${got}`;
+        },
+      },
+    },
+    options,
+  );
+}
 
-/** One message per property — 'limit must be an integer number', not also every bound 'abc' misses. */
-function flatten(errors: ValidationError[], path = ''): string[] {
-  return errors.flatMap((error) => {
-    const at = path === '' ? error.property : `${path}.${error.property}`;
-    const constraints = Object.entries(error.constraints ?? {});
-    const [, message] = constraints.find(([name]) => TYPE_CHECKS.includes(name)) ?? constraints[0] ?? [];
-    const own = message === undefined ? [] : [path === '' ? message : `${at}: ${message}`];
-    return [...own, ...flatten(error.children ?? [], at)];
-  });
+/** Lone UTF-16 surrogates: JavaScript strings may hold them, UTF-8 cannot. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Text stored as UTF-8 must be well-formed Unicode: a lone surrogate would be stored as U+FFFD, so
+ * the text read back would differ. Values other than strings pass.
+ */
+export function IsWellFormedText(fix: string, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isWellFormedText',
+      validator: {
+        validate: (value) => typeof value !== 'string' || !LONE_SURROGATE.test(value),
+        defaultMessage: (args) => `${args?.property} has a lone UTF-16 surrogate, which UTF-8 text cannot hold; ${fix}`,
+      },
+    },
+    options,
+  );
 }
 
 /** A topic or group name by Brook's rules; the message is the library's, which names the rule. */
@@ -57,25 +141,14 @@ function nameProblem(kind: 'topic' | 'group', value: unknown): string | undefine
   }
 }
 
-const INTEGER = /^-?\d{1,16}$/;
-
-/**
- * Query strings arrive as text: turn plain decimal integers into numbers and leave anything else
- * ('abc', '1e3', '0x10', repeated parameters) as it is, for `@IsInt()` to refuse by name.
- */
-export const ToInteger = () => Transform(({ value }) => (typeof value === 'string' && INTEGER.test(value) ? Number(value) : value));
-
-/** Query booleans: only 'true' and 'false'. */
-export const ToBoolean = () => Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value));
-
 /** Largest page or selection, as the library bounds them. */
 export const MAX_PAGE = 1_000;
 
 /** An optional page size: an integer from 1 to {@link MAX_PAGE}, from a query string or a body. */
 export function PageSize(description: string): PropertyDecorator {
   return applyDecorators(
-    ApiPropertyOptional({ description, minimum: 1, maximum: MAX_PAGE, default: 100 }),
-    IsOptional(),
+    ApiPropertyOptional({ description, type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 100 }),
+    Optional(),
     ToInteger(),
     IsInt(),
     Min(1),

@@ -21,7 +21,7 @@ export class MessagesController {
 
   @Get('partitions/:partition/messages')
   @RequireRole('operator')
-  @ApiParam({ name: 'partition', type: Number, description: 'Partition number, from 0.' })
+  @ApiParam({ name: 'partition', schema: { type: 'integer', minimum: 0, maximum: 4_095 }, description: 'Partition number, from 0.' })
   @ApiOperation({ summary: 'Up to limit (≤ 1,000) messages of a partition from an offset on, without consuming them.' })
   async read(@Param('topic', TopicNamePipe) topic: string, @PartitionParam() partition: number, @Query() query: ReadMessagesQuery) {
     const page = await this.brook.admin().readMessages({ topic, partition, offset: query.offset, limit: query.limit });
@@ -35,7 +35,6 @@ export class MessagesController {
     const records = await this.producer.send({ topic, messages: body.messages.map(toMessage) });
     return { records };
   }
-
 }
 
 function toMessage(dto: ProduceMessageDto, index: number): Message {

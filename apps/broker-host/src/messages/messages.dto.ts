@@ -1,14 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { Allow, ArrayMaxSize, ArrayMinSize, IsArray, IsBase64, IsInt, IsObject, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
-import { MAX_PAGE, PageSize, ToInteger } from '../http/validation.js';
-
-/** Largest page of a peek, as the library bounds it. */
+import { ArrayMaxSize, ArrayMinSize, IsBase64, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsStringRecord, IsWellFormedText, MAX_PAGE, Nested, Nullable, Optional, PageSize, ToInteger } from '../http/validation.js';
 
 /** Query of a partition peek. */
 export class ReadMessagesQuery {
-  @ApiPropertyOptional({ description: 'First offset to return.', minimum: 0, default: 0 })
-  @IsOptional()
+  @ApiPropertyOptional({ description: 'First offset to return.', type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER - 1, default: 0 })
+  @Optional()
   @ToInteger()
   @IsInt()
   @Min(0)
@@ -21,34 +18,39 @@ export class ReadMessagesQuery {
 
 /** One message to produce. */
 export class ProduceMessageDto {
-  @ApiPropertyOptional({ description: "Decides the partition (Kafka's murmur2); absent or null for keyless messages.", nullable: true, type: String })
-  @IsOptional()
+  @ApiPropertyOptional({ description: "Decides the partition (Kafka's murmur2); absent or null for keyless messages.", nullable: true, type: String, maxLength: 65_536 })
+  @Nullable()
   @IsString()
   @MaxLength(65_536)
+  @IsWellFormedText('keys are stored as UTF-8 text.')
   key?: string | null;
 
-  @ApiPropertyOptional({ description: 'The payload: a string is stored as text, anything else as JSON. Give this or valueBase64.' })
-  @Allow()
+  @ApiPropertyOptional({
+    description: 'The payload, stored as sent: a string as text, anything else (object, array, number, boolean, null) as JSON. Give this or valueBase64.',
+    nullable: true,
+    oneOf: [{ type: 'object' }, { type: 'array', items: {} }, { type: 'string' }, { type: 'number' }, { type: 'boolean' }],
+  })
+  @IsWellFormedText('send the text as JSON (e.g. inside an array) or its bytes as valueBase64.')
   value?: unknown;
 
-  @ApiPropertyOptional({ description: 'The payload as base64-encoded bytes, stored as bytes. Give this or value.' })
-  @IsOptional()
+  @ApiPropertyOptional({ description: 'The payload as base64-encoded bytes, stored as bytes. Give this or value.', format: 'byte' })
+  @Optional()
   @IsBase64()
   valueBase64?: string;
 
-  @ApiPropertyOptional({ description: 'String to string metadata.', type: 'object', additionalProperties: { type: 'string' } })
-  @IsOptional()
-  @IsObject()
+  @ApiPropertyOptional({ description: 'String to string metadata, stored as sent.', type: 'object', additionalProperties: { type: 'string' } })
+  @Optional()
+  @IsStringRecord()
   headers?: Record<string, string>;
 
-  @ApiPropertyOptional({ description: 'Explicit partition; overrides the key.', minimum: 0 })
-  @IsOptional()
+  @ApiPropertyOptional({ description: 'Explicit partition; overrides the key.', type: 'integer', minimum: 0 })
+  @Optional()
   @IsInt()
   @Min(0)
   partition?: number;
 
-  @ApiPropertyOptional({ description: 'Milliseconds since the epoch; the host clock when absent.', minimum: 0 })
-  @IsOptional()
+  @ApiPropertyOptional({ description: 'Milliseconds since the epoch; the host clock when absent.', type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+  @Optional()
   @IsInt()
   @Min(0)
   @Max(Number.MAX_SAFE_INTEGER)
@@ -58,10 +60,8 @@ export class ProduceMessageDto {
 /** Body of `POST /api/v1/topics/{topic}/messages`. */
 export class ProduceDto {
   @ApiProperty({ type: [ProduceMessageDto], minItems: 1, maxItems: MAX_PAGE })
-  @IsArray()
+  @Nested(() => ProduceMessageDto, { each: true })
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_PAGE)
-  @ValidateNested({ each: true })
-  @Type(() => ProduceMessageDto)
   messages!: ProduceMessageDto[];
 }

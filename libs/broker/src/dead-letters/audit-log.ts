@@ -21,7 +21,7 @@ export interface AuditEntry {
 
 /** Entries kept in the audit log (older ones are trimmed). */
 const AUDIT_MAX_ENTRIES = 100_000;
-const CURSOR = /^\d{1,15}-\d{1,15}$/;
+const CURSOR = /^(\d{1,15})-(\d{1,15})$/;
 
 /** The append-only record of every replay and purge. */
 export class AuditLog {
@@ -49,9 +49,10 @@ export class AuditLog {
   /** Newest first; pass `nextCursor` back to read older entries. */
   async read({ limit = 100, cursor }: { limit?: number; cursor?: string } = {}): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
     assertInteger('limit', limit, 1, 1_000);
-    if (cursor !== undefined && (typeof cursor !== 'string' || !CURSOR.test(cursor))) {
-      throw new InvalidArgumentError(`Invalid cursor ${JSON.stringify(cursor)}: pass the nextCursor of the previous page.`);
-    }
+    const match = cursor === undefined ? undefined : typeof cursor === 'string' ? CURSOR.exec(cursor) : null;
+    if (match === null) throw new InvalidArgumentError(`Invalid cursor ${JSON.stringify(cursor)}: pass the nextCursor of the previous page.`);
+    // Nothing is older than the smallest stream ID, and Redis refuses an exclusive range below it.
+    if (match !== undefined && Number(match[1]) === 0 && Number(match[2]) === 0) return { items: [], nextCursor: null };
     await this.ctx.ready();
     const entries = await this.ctx.run('read the audit log', () =>
       this.ctx.client.xrevrange(this.ctx.keys.audit(), cursor === undefined ? '+' : `(${cursor}`, '-', 'COUNT', limit + 1),

@@ -148,8 +148,15 @@ export function describeConnection(connection: RedisConnection): string {
 const CONNECTION_FAILURE = /Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|connect ETIMEDOUT|Command timed out|All sentinels are unreachable|Failed to refresh slots cache|None of startup nodes is available|Stream isn't writeable/;
 
 /**
+ * Redis replies that refuse a value passed to a command (a stream ID out of range, a number that
+ * does not parse): the caller asked for something impossible, and Brook did not fail.
+ */
+const REDIS_ARGUMENT_ERROR = /^ERR (invalid (start|end) ID|Invalid stream ID|value is not an integer|value is out of range|min or max is not a float|timeout is (negative|out of range|not a float))/;
+
+/**
  * Turns what ioredis throws into Brook's errors: connection failures become
- * `BrokerConnectionError`, Redis error replies a `BrokerError` that names the operation.
+ * `BrokerConnectionError`, refused arguments `InvalidArgumentError`, other Redis error replies a
+ * `BrokerError` that names the operation.
  */
 export function translateRedisError(error: unknown, operation: string, address: string, retries: number): BrokerError {
   if (error instanceof BrokerError) return error;
@@ -162,6 +169,9 @@ export function translateRedisError(error: unknown, operation: string, address: 
     );
   }
   if (err.message.startsWith('OOM ')) return new RedisOutOfMemoryError(operation, { cause: err });
+  if (REDIS_ARGUMENT_ERROR.test(err.message)) {
+    return new InvalidArgumentError(`Could not ${operation}: Redis refused an argument (${err.message}); check the IDs, offsets and numbers passed to this call.`, { cause: err });
+  }
   return new BrokerError('INTERNAL', `Could not ${operation}: Redis replied ${err.message}`, { cause: err });
 }
 

@@ -1,0 +1,189 @@
+// `npm run test:packages`: proves the libraries install and run the way a user gets them.
+// Packs @brook/broker and @brook/nest-adapter (their `prepack` builds them from scratch), then for
+// each supported Nest major creates a scratch Nest application in a temporary directory outside the
+// workspace, installs that Nest major from the npm registry and then the tarballs with the README's
+// own install line, builds the application with `nest build` (the CLI of the same major) and runs it
+// against a private redis-server: it produces one message, consumes it through an @Subscribe handler
+// and exits.
+// Nest 12 apps are ESM; the Nest 10 and 11 apps are CommonJS, as `nest new` scaffolds them, and load
+// the ESM libraries through require(esm) (Node.js >= 20.19).
+//   node scripts/check-packages.mjs            every supported major (12, 11, 10)
+//   node scripts/check-packages.mjs 12 10      only these
+//   KEEP=1 node scripts/check-packages.mjs     keep the scratch directory
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SUPPORTED = [12, 11, 10];
+const majors = process.argv.slice(2).length ? process.argv.slice(2).map(Number) : SUPPORTED;
+for (const major of majors) if (!SUPPORTED.includes(major)) throw new Error(`Nest ${major} is not a supported major (${SUPPORTED.join(', ')}).`);
+
+// What each kind of scratch app installs next to Nest: the versions `nest new` gives such an app.
+const APP = {
+  esm: { typescript: '6.0.3', type: 'module' },
+  cjs: { typescript: '5.9.3', type: 'commonjs' },
+};
+const started = Date.now();
+const work = mkdtempSync(join(tmpdir(), 'brook-packages-'));
+const log = (text) => console.log(`packages: ${text} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+
+function run(command, args, cwd, env = {}) {
+  execFileSync(command, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+}
+
+/** The README's install commands: the `npm pack` and `npm install` lines of the block under "## Install". */
+function readmeInstall() {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.split(/^## Install$/m)[1]?.split(/^## /m)[0];
+  const block = section?.match(/```sh\n([\s\S]*?)```/)?.[1];
+  if (!block) throw new Error('README.md has no ```sh block under "## Install".');
+  const lines = block.split('\n').map((line) => line.replace(/\s+#.*$/, '').trim());
+  const pack = lines.find((line) => line.includes('npm pack'))?.split('&&').map((part) => part.trim()).find((part) => part.startsWith('npm pack'));
+  const install = lines.find((line) => line.startsWith('npm install'));
+  if (!pack || !install) throw new Error('The README install block needs an `npm pack` line and an `npm install` line.');
+  const destination = pack.match(/--pack-destination\s+(\S+)/)?.[1];
+  if (!destination) throw new Error('The README `npm pack` line needs --pack-destination.');
+  return { pack, install, destination };
+}
+
+/** Splits a command line of the README (plain words, no quoting) and puts the scratch tarball directory in. */
+function words(line, destination, tarballs) {
+  return line.split(/\s+/).map((word) => word.split(destination).join(tarballs));
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startRedis() {
+  const port = await freePort();
+  const dir = join(work, 'redis');
+  mkdirSync(dir);
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'], { stdio: 'ignore' });
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const pong = await new Promise((resolve) => {
+      const socket = createConnection({ port, host: '127.0.0.1' }, () => socket.write('PING\r\n'));
+      socket.once('data', (data) => { socket.destroy(); resolve(String(data).startsWith('+PONG')); });
+      socket.once('error', () => resolve(false));
+    });
+    if (pong) return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGKILL') };
+    if (child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`redis-server did not answer on port ${port}`);
+}
+
+const MAIN = `import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NonRetriableError } from '@brook/broker';
+import { BrokerModule, Ctx, InjectProducer, MessageContext, Payload, Producer, Subscribe } from '@brook/nest-adapter';
+
+const TOPIC = 'scratch.greetings';
+interface Greeting { hello: string }
+let received!: (delivery: { value: Greeting; partition: number; offset: number }) => void;
+const delivered = new Promise<{ value: Greeting; partition: number; offset: number }>((resolve) => (received = resolve));
+
+@Injectable()
+export class Greeter {
+  constructor(@InjectProducer() private readonly producer: Producer) {}
+
+  @Subscribe(TOPIC, 'scratch-group', { fromBeginning: true })
+  async greet(@Payload() value: Greeting, @Ctx() ctx: MessageContext): Promise<void> {
+    if (typeof value.hello !== 'string') throw new NonRetriableError('not a greeting');
+    received({ value, partition: ctx.partition, offset: ctx.offset });
+  }
+
+  send() {
+    return this.producer.send({ topic: TOPIC, messages: [{ key: 'scratch', value: { hello: 'nest' } }] });
+  }
+}
+
+@Module({
+  imports: [BrokerModule.forRoot({ redis: process.env.REDIS_URL, clientId: 'scratch', topics: [{ topic: TOPIC, partitions: 2 }] })],
+  providers: [Greeter],
+})
+export class AppModule {}
+
+async function main(): Promise<void> {
+  const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
+  const [meta] = await app.get(Greeter).send();
+  const timer = setTimeout(() => { console.error('scratch: nothing consumed within 20 s'); process.exit(1); }, 20_000);
+  const got = await delivered;
+  clearTimeout(timer);
+  if (got.value.hello !== 'nest' || got.partition !== meta.partition || got.offset !== meta.offset) throw new Error('consumed ' + JSON.stringify(got) + ', produced ' + JSON.stringify(meta));
+  await app.close();
+  console.log('scratch: produced and consumed ' + TOPIC + '[' + got.partition + ']@' + got.offset + ' (' + (typeof require === 'function' ? 'CommonJS' : 'ESM') + ' app)');
+}
+
+main().catch((error) => { console.error(error); process.exit(1); });
+`;
+
+function tsconfig(kind) {
+  const common = { target: 'ES2022', outDir: 'dist', rootDir: 'src', strict: true, skipLibCheck: true, experimentalDecorators: true, emitDecoratorMetadata: true, types: ['node'] };
+  return kind === 'esm'
+    ? { compilerOptions: { ...common, module: 'nodenext', moduleResolution: 'nodenext' } }
+    : { compilerOptions: { ...common, module: 'commonjs', esModuleInterop: true } };
+}
+
+let redis;
+let failed = false;
+try {
+  const { pack, install, destination } = readmeInstall();
+  const tarballs = join(work, 'tarballs');
+  mkdirSync(tarballs);
+  log(`packing: ${pack}`);
+  const [npm, ...packArgs] = words(pack, destination, tarballs);
+  run(npm, [...packArgs, '--silent'], root);
+  for (const file of ['brook-broker-0.1.0.tgz', 'brook-nest-adapter-0.1.0.tgz']) {
+    const listing = execFileSync('tar', ['-tzf', join(tarballs, file)], { encoding: 'utf8' }).trim().split('\n');
+    for (const needed of ['package/package.json', 'package/README.md', 'package/LICENSE', 'package/dist/index.js', 'package/dist/index.d.ts']) {
+      if (!listing.includes(needed)) throw new Error(`${file} lacks ${needed}`);
+    }
+    log(`${file}: ${listing.length} files`);
+  }
+  redis = await startRedis();
+  log(`redis-server at ${redis.url}`);
+
+  for (const major of majors) {
+    const kind = major >= 12 ? 'esm' : 'cjs';
+    const app = join(work, `nest-${major}`);
+    mkdirSync(join(app, 'src'), { recursive: true });
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: `scratch-nest-${major}`, private: true, version: '0.0.0', type: APP[kind].type }, null, 2));
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(tsconfig(kind), null, 2));
+    writeFileSync(join(app, 'nest-cli.json'), JSON.stringify({ sourceRoot: 'src', compilerOptions: { tsConfigPath: 'tsconfig.json', deleteOutDir: true } }, null, 2));
+    writeFileSync(join(app, 'src', 'main.ts'), MAIN);
+    const quiet = ['--no-audit', '--no-fund', '--loglevel=error'];
+    // The application as it was before Brook: Nest and its usual companions.
+    run('npm', ['install', ...quiet, `@nestjs/common@^${major}`, `@nestjs/core@^${major}`, 'reflect-metadata@^0.2.0', 'rxjs@^7.8.0', `typescript@${APP[kind].typescript}`, '@types/node@^20.19.0', `@nestjs/cli@^${major}`], app);
+    const versions = JSON.parse(readFileSync(join(app, 'node_modules/@nestjs/core/package.json'), 'utf8')).version;
+    log(`Nest ${major}: scratch ${kind === 'esm' ? 'ESM' : 'CommonJS'} app with @nestjs/core ${versions}; installing: ${install}`);
+    const [npmCmd, ...installArgs] = words(install, destination, tarballs);
+    run(npmCmd, [...installArgs, ...quiet], app);
+    run(process.execPath, [join(app, 'node_modules/@nestjs/cli/bin/nest.js'), 'build'], app);
+    run(process.execPath, ['dist/main.js'], app, { REDIS_URL: `${redis.url}/${major}` });
+    log(`Nest ${major}: ok`);
+  }
+} catch (error) {
+  failed = true;
+  console.error(`packages: FAILED: ${error instanceof Error ? error.message : error}`);
+} finally {
+  redis?.stop();
+  if (process.env.KEEP) console.log(`packages: scratch directory kept: ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+}
+log(failed ? 'failed' : `all checks passed for Nest ${majors.join(', ')}`);
+console.log(`packages: duration ${((Date.now() - started) / 1000).toFixed(1)} s`);
+process.exit(failed ? 1 : 0);
