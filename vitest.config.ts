@@ -2,8 +2,8 @@ import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  // Tests import the libraries from source through the "source" export condition.
-  ssr: { resolve: { conditions: ['source', ...defaultServerConditions] } },
+  // Tests import the libraries from source through the "@brook/source" export condition (a name no user toolchain sets: the published tarballs hold no sources).
+  ssr: { resolve: { conditions: ['@brook/source', ...defaultServerConditions] } },
   test: {
     include: ['test/**/*.test.ts'],
     // The fault suite runs on its own: npm run test:faults.

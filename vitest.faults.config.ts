@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 /** The fault suite (`npm run test:faults`): scenarios that kill, freeze, roll back and partition Redis and members. */
 export default defineConfig({
-  ssr: { resolve: { conditions: ['source', ...defaultServerConditions] } },
+  ssr: { resolve: { conditions: ['@brook/source', ...defaultServerConditions] } },
   test: {
     include: ['test/faults/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],

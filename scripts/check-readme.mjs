@@ -38,7 +38,7 @@ writeFileSync(
   join(out, 'tsconfig.json'),
   JSON.stringify({
     extends: '../../tsconfig.base.json',
-    compilerOptions: { composite: false, declaration: false, declarationMap: false, noEmit: true, noUnusedLocals: false, customConditions: ['source'], rootDir: '.' },
+    compilerOptions: { composite: false, declaration: false, declarationMap: false, noEmit: true, noUnusedLocals: false, customConditions: ['@brook/source'], rootDir: '.' },
     include: ['*.ts'],
   }),
 );

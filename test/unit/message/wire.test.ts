@@ -37,6 +37,16 @@ describe('encodeMessage', () => {
     expect(encodeMessage('t', { key: raw, value: 'x' }, jsonCodec).keyBytes).toBe(raw);
   });
 
+  it('refuses a lone surrogate in a string value or key, which UTF-8 cannot store, and keeps one inside a JSON value or a header', () => {
+    const lone = 'a\ud800b';
+    expect(() => encodeMessage('t', { value: lone }, jsonCodec)).toThrow(/value .*lone UTF-16 surrogate/);
+    expect(() => encodeMessage('t', { key: lone, value: 1 }, jsonCodec)).toThrow(/key .*lone UTF-16 surrogate/);
+    expect(() => encodeMessage('t', { value: 1, headers: { h: lone, [lone]: 'x' } }, jsonCodec)).not.toThrow();
+    const inJson = encodeMessage('t', { value: { text: lone } }, jsonCodec);
+    expect(JSON.parse(String(inJson.fields[inJson.fields.length - 1])).text).toBe(lone);
+    expect(() => encodeMessage('t', { key: 'k\ud83d\ude00', value: 'ok \ud83d\ude00' }, jsonCodec)).not.toThrow();
+  });
+
   it('leaves out empty headers', () => {
     expect(names(encodeMessage('t', { value: 'x', headers: {} }, jsonCodec))).toEqual(['e', 'v']);
   });

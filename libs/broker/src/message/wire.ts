@@ -24,6 +24,18 @@ function byteLength(data: string | Buffer): number {
   return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
 }
 
+/**
+ * Refuses text with a lone UTF-16 surrogate: it has no UTF-8 form, so storing it would silently
+ * change it (to U+FFFD). Inside a JSON value, and in headers (stored as JSON), it is kept, escaped.
+ */
+function assertWellFormed(topic: string, what: string, text: string): void {
+  // String.prototype.isWellFormed (Node ≥ 20) is not in the ES2023 typings yet.
+  if ((text as string & { isWellFormed(): boolean }).isWellFormed()) return;
+  throw new InvalidArgumentError(
+    `The ${what} of a message for '${topic}' holds a lone UTF-16 surrogate, which UTF-8 cannot store; nothing was sent. Remove it, or send the text as a Buffer or inside a JSON value.`,
+  );
+}
+
 /** Validates and encodes one message; throws `InvalidArgumentError` naming the problem. */
 export function encodeMessage(topic: string, message: Message, codec: Codec): EncodedMessage {
   if (message === null || typeof message !== 'object') {
@@ -36,6 +48,7 @@ export function encodeMessage(topic: string, message: Message, codec: Codec): En
     if (typeof key !== 'string' && !Buffer.isBuffer(key)) {
       throw new InvalidArgumentError(`A message key for '${topic}' must be a string, Buffer or null; got ${typeof key}. Convert it with String(key).`);
     }
+    if (typeof key === 'string') assertWellFormed(topic, 'key', key);
     keyData = key;
   }
 
@@ -66,6 +79,7 @@ export function encodeMessage(topic: string, message: Message, codec: Codec): En
   if (value === undefined) {
     throw new InvalidArgumentError(`A message for '${topic}' has no value; send null for an empty value.`);
   } else if (typeof value === 'string') {
+    assertWellFormed(topic, 'value', value);
     encoding = RAW_ENCODINGS.string;
     valueData = value;
   } else if (Buffer.isBuffer(value)) {
