@@ -136,13 +136,17 @@ export class BrookContext {
   }
 }
 
+/** How long `close()` waits for Redis to answer QUIT before dropping the connection. */
+const QUIT_GRACE_MS = 300;
+
 async function quit(client: RedisClient): Promise<void> {
   if (client.status === 'wait' || client.status === 'end') {
     client.disconnect();
     return;
   }
   try {
-    await Promise.race([client.quit(), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+    // A polite QUIT, but a frozen or unreachable node must not hold the close up.
+    await Promise.race([client.quit(), new Promise((resolve) => setTimeout(resolve, QUIT_GRACE_MS).unref())]);
   } catch {
     // Already gone; disconnect below settles any pending command.
   }

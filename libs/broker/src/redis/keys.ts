@@ -136,7 +136,7 @@ export class KeySpace {
 
   /** The keys of the `membership` script, in its KEYS order. */
   membershipKeys(group: string): string[] {
-    return [this.groupMembers(group), this.groupMemberInfo(group), this.groupAssignment(group), this.groupTopics(group), this.groupOrigins(group), this.groupShareLock(group)];
+    return [this.groupMembers(group), this.groupMemberInfo(group), this.groupAssignment(group), this.groupTopics(group), this.groupOrigins(group)];
   }
 
   /** Epochs of producers with a stable producer id: hash of producer id → latest epoch. */
