@@ -6,9 +6,9 @@
  * the same messages. Every variant and round reads with a consumer group of its own.
  * Each variant runs BENCH_ROUNDS times (default 3), interleaved; medians are reported.
  */
-import { Redis } from 'ioredis';
 import { Brook } from '@brook/broker';
 import { benchRedis, formatRate, medians, produceOrders, rate, report, sampleOrder, withPeakRss } from './support/bench-redis.js';
+import { rawConsumeMs } from './support/raw-baselines.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 200_000);
 const PARTITIONS = 8;
@@ -47,39 +47,12 @@ async function brookConsumer(url: string, concurrency: number | undefined): Prom
 }
 
 /**
- * The baseline: what an application would write by hand. Like Brook it parses every message's JSON
- * value (and reads its fields), so the comparison is like for like; Brook does more on top (leases,
+ * The baseline: what an application would write by hand (see rawConsumeMs). Like Brook it parses
+ * every message's JSON value, so the comparison is like for like; Brook does more on top (leases,
  * fencing, the message object, one handler call per message).
  */
 async function rawLoop(url: string, logs: string[]): Promise<number> {
-  const redis = new Redis(url);
-  const group = freshGroup('raw');
-  await Promise.all(logs.map((log) => redis.xgroup('CREATE', log, group, '0')));
-  let handled = 0;
-  let sink = 0;
-  const started = performance.now();
-  while (handled < TOTAL) {
-    const reply = (await redis.xreadgroup('GROUP', group, 'c', 'COUNT', BATCH, 'STREAMS', ...logs, ...logs.map(() => '>'))) as Array<
-      [string, Array<[string, string[]]>]
-    > | null;
-    if (reply === null) continue;
-    const pipeline = redis.pipeline();
-    for (const [log, entries] of reply) {
-      if (entries.length === 0) continue;
-      for (const [, fields] of entries) {
-        for (let i = 0; i + 1 < fields.length; i += 2) {
-          if (fields[i] === 'v') sink += (JSON.parse(fields[i + 1]) as { amount: number }).amount;
-        }
-      }
-      handled += entries.length;
-      pipeline.xack(log, group, ...entries.map(([id]) => id));
-    }
-    await pipeline.exec();
-  }
-  const elapsed = performance.now() - started;
-  redis.disconnect();
-  if (Number.isNaN(sink)) throw new Error('unreachable');
-  return rate(TOTAL, elapsed);
+  return rate(TOTAL, await rawConsumeMs(url, logs, freshGroup('raw'), TOTAL, BATCH));
 }
 
 const redis = await benchRedis();

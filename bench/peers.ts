@@ -14,11 +14,11 @@
  * Each variant runs BENCH_ROUNDS times (default 3), interleaved; medians are reported, with the CPU
  * this process and Redis used meanwhile (both share the machine's cores).
  */
-import { Redis } from 'ioredis';
 import { Brook } from '@brook/broker';
 import { benchRedis, formatRate, medians, produceOrders, rate, report, sampleOrder, type Verdict } from './support/bench-redis.js';
 import { addOrders, drainOrders, dropQueue, freshQueue } from './support/bullmq.js';
 import { CpuLog } from './support/cpu.js';
+import { rawConsumeMs, rawProduceMs } from './support/raw-baselines.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 200_000);
 const BULLMQ_CONSUME = Math.min(TOTAL, Number(process.env.BENCH_BULLMQ_CONSUME ?? 50_000));
@@ -35,21 +35,8 @@ let runs = 0;
 const fresh = (variant: string) => `${variant}-${++runs}`;
 
 async function rawProduce(url: string): Promise<number> {
-  const redis = new Redis(url);
   const streams = Array.from({ length: PARTITIONS }, (_, p) => `${fresh('bench-peers-raw')}:${p}`);
-  const started = performance.now();
-  for (let sent = 0; sent < TOTAL; sent += BATCH) {
-    const pipeline = redis.pipeline();
-    for (let i = 0; i < BATCH; i++) {
-      const n = sent + i;
-      pipeline.xadd(streams[n % PARTITIONS], '*', 'k', `customer-${n % 5_000}`, 'v', JSON.stringify(sampleOrder(n)));
-    }
-    await pipeline.exec();
-  }
-  const elapsed = performance.now() - started;
-  await redis.del(...streams);
-  redis.disconnect();
-  return rate(TOTAL, elapsed);
+  return rate(TOTAL, await rawProduceMs(url, streams, TOTAL, BATCH));
 }
 
 async function brookProduce(url: string): Promise<number> {
@@ -85,36 +72,9 @@ async function bullmqConsume(url: string): Promise<number> {
   return rate(BULLMQ_CONSUME, elapsed);
 }
 
-/** The baseline consumer, as in bench/consume.ts: XREADGROUP over the partition logs, JSON.parse of each value, XACK per batch. */
+/** The baseline consumer (see rawConsumeMs). */
 async function rawConsume(url: string, logs: string[]): Promise<number> {
-  const redis = new Redis(url);
-  const group = fresh('raw');
-  await Promise.all(logs.map((log) => redis.xgroup('CREATE', log, group, '0')));
-  let handled = 0;
-  let sink = 0;
-  const started = performance.now();
-  while (handled < TOTAL) {
-    const reply = (await redis.xreadgroup('GROUP', group, 'c', 'COUNT', READ_BATCH, 'STREAMS', ...logs, ...logs.map(() => '>'))) as Array<
-      [string, Array<[string, string[]]>]
-    > | null;
-    if (reply === null) continue;
-    const pipeline = redis.pipeline();
-    for (const [log, entries] of reply) {
-      if (entries.length === 0) continue;
-      for (const [, fields] of entries) {
-        for (let i = 0; i + 1 < fields.length; i += 2) {
-          if (fields[i] === 'v') sink += (JSON.parse(fields[i + 1]) as { amount: number }).amount;
-        }
-      }
-      handled += entries.length;
-      pipeline.xack(log, group, ...entries.map(([id]) => id));
-    }
-    await pipeline.exec();
-  }
-  const elapsed = performance.now() - started;
-  redis.disconnect();
-  if (Number.isNaN(sink)) throw new Error('unreachable');
-  return rate(TOTAL, elapsed);
+  return rate(TOTAL, await rawConsumeMs(url, logs, fresh('raw'), TOTAL, READ_BATCH));
 }
 
 async function brookConsume(url: string, ordering: 'default' | 'key'): Promise<number> {

@@ -4,9 +4,9 @@
  * Each variant runs BENCH_ROUNDS times (default 3), interleaved; medians are reported. Peak RSS is
  * sampled during one more batched run.
  */
-import { Redis } from 'ioredis';
 import { Brook } from '@brook/broker';
 import { benchRedis, formatRate, medians, rate, report, sampleOrder, withPeakRss } from './support/bench-redis.js';
+import { rawProduceMs } from './support/raw-baselines.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 200_000);
 const BATCH = 1_000;
@@ -34,20 +34,8 @@ async function brookProducer(url: string, mode: 'batched' | 'concurrent'): Promi
 }
 
 async function rawLoop(url: string): Promise<number> {
-  const redis = new Redis(url);
-  const started = performance.now();
-  for (let sent = 0; sent < TOTAL; sent += BATCH) {
-    const pipeline = redis.pipeline();
-    for (let i = 0; i < BATCH; i++) {
-      const n = sent + i;
-      pipeline.xadd(`bench-raw:${n % PARTITIONS}`, '*', 'k', `customer-${n % 5_000}`, 'v', JSON.stringify(sampleOrder(n)));
-    }
-    await pipeline.exec();
-  }
-  const elapsed = performance.now() - started;
-  await redis.del(...Array.from({ length: PARTITIONS }, (_, p) => `bench-raw:${p}`));
-  redis.disconnect();
-  return rate(TOTAL, elapsed);
+  const streams = Array.from({ length: PARTITIONS }, (_, p) => `bench-raw:${p}`);
+  return rate(TOTAL, await rawProduceMs(url, streams, TOTAL, BATCH));
 }
 
 const redis = await benchRedis();
