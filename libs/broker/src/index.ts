@@ -30,7 +30,8 @@ export { Producer, type ProducerBatch, type ProducerEvents } from './producer/pr
 export type { ProducerOptions, TimestampWindow } from './producer/producer.options.js';
 export { murmur2, partitionForKey } from './producer/murmur2.js';
 
-export { Consumer, type RunOptions } from './consumer/consumer.js';
+export { Consumer } from './consumer/consumer.js';
+export type { RunOptions } from './consumer/run-options.js';
 export type { ConsumerOptions, SubscribeOptions } from './consumer/consumer.options.js';
 export type { ConsumerEvents } from './consumer/consumer.events.js';
 export type { EachMessageHandler, EachMessagePayload } from './consumer/message-payload.js';

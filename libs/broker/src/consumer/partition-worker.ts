@@ -440,10 +440,11 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
       if (outcome.failure !== undefined) {
         for (const { entry } of runnable) if (!resolved.has(entry)) failedNow.push({ entry, ...outcome.failure });
       }
+      const byEntry = new Map(runnable.map((message) => [message.entry, message]));
       const again: typeof open = [];
       let delayMs = 0;
       for (const { entry, reason, error } of failedNow) {
-        const message = runnable.find((candidate) => candidate.entry === entry)!;
+        const message = byEntry.get(entry)!;
         const next = await this.afterFailure(entry, source, message.failed, reason, error);
         if (next.kind === 'stop') return false;
         if (next.kind === 'again') {

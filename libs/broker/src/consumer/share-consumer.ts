@@ -396,9 +396,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
 
   private flushAcks(): void {
     const records = this.toAck.splice(0);
-    const byPartition = new Map<SharePartition, Acquired[]>();
-    for (const record of records) byPartition.set(record.part, [...(byPartition.get(record.part) ?? []), record]);
-    for (const [part, group] of byPartition) {
+    for (const [part, group] of byPartition(records)) {
       const lockedUntil = Math.min(...group.map((record) => record.lockedUntil));
       const done = retryRetriable(
         () => this.ctx.call(SCRIPTS.shareSettle, { ...this.ref(part), action: 'ack', lockMs: this.options.acquisitionLockMs, records: group.map(heldRecord) }),
@@ -430,9 +428,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
 
   /** Releases records for another delivery after `delayMs` (0: at once), recording `error` when a handler failed. */
   private releaseNow(records: readonly Acquired[], delayMs: number, error: string | undefined): void {
-    const byPartition = new Map<SharePartition, Acquired[]>();
-    for (const record of records) byPartition.set(record.part, [...(byPartition.get(record.part) ?? []), record]);
-    for (const [part, group] of byPartition) {
+    for (const [part, group] of byPartition(records)) {
       const done = retryRetriable(
         () =>
           this.ctx.call(SCRIPTS.shareSettle, {
@@ -603,6 +599,17 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     this.ctx.logger.debug(`Share consumer of group '${this.group}' could not ${operation}`, { error: translated.message });
     this.emit('request.error', { operation, error: translated });
   }
+}
+
+/** Records grouped by partition: one settling call per partition. */
+function byPartition(records: readonly Acquired[]): Map<SharePartition, Acquired[]> {
+  const groups = new Map<SharePartition, Acquired[]>();
+  for (const record of records) {
+    const group = groups.get(record.part);
+    if (group === undefined) groups.set(record.part, [record]);
+    else group.push(record);
+  }
+  return groups;
 }
 
 function heldRecord({ entry, delivery }: Acquired): HeldRecord {
