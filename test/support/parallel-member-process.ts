@@ -14,13 +14,8 @@
  * offsets }` around each eachBatch run, `{ e: 'resolved', m, p, upTo }` before a batch hangs.
  */
 import { Redis } from 'ioredis';
+import { env, ioTime, send, stopOnRequest } from './member-child.js';
 import { Brook, type Ordering } from '@brook/broker';
-
-const env = (name: string, fallback?: string): string => {
-  const value = process.env[name] ?? fallback;
-  if (value === undefined) throw new Error(`parallel member process needs ${name}`);
-  return value;
-};
 
 const member = env('MEMBER');
 const eventsKey = env('EVENTS');
@@ -28,8 +23,6 @@ const inFlightKey = `${eventsKey}:in-flight`;
 const minMs = Number(env('HANDLER_MIN_MS', '0'));
 const maxMs = Number(env('HANDLER_MAX_MS', String(minMs)));
 const hangAt = process.env.HANG_AT_OFFSET === undefined ? undefined : Number(process.env.HANG_AT_OFFSET);
-const send = (message: unknown) => process.send?.(message);
-const ioTime = () => new Promise((resolve) => setTimeout(resolve, minMs + Math.floor(Math.random() * (maxMs - minMs + 1))));
 
 const recorder = new Redis(env('REDIS_URL'));
 const brook = new Brook({ redis: env('REDIS_URL'), prefix: env('PREFIX'), clientId: member, logger: { debug() {}, info() {}, warn() {}, error() {} } });
@@ -52,7 +45,7 @@ if (env('HANDLER', 'each-message') === 'each-message') {
     eachMessage: async ({ partition, message, attempt }) => {
       const run = { p: partition, o: message.offset, k: message.key, s: (message.value as { seq: number }).seq, a: attempt };
       await recorder.multi().rpush(eventsKey, JSON.stringify({ e: 'start', m: member, ...run })).hincrby(inFlightKey, member, 1).exec();
-      await ioTime();
+      await ioTime(minMs, maxMs);
       await recorder.multi().rpush(eventsKey, JSON.stringify({ e: 'end', m: member, ...run })).hincrby(inFlightKey, member, -1).exec();
     },
   });
@@ -61,7 +54,7 @@ if (env('HANDLER', 'each-message') === 'each-message') {
     eachBatch: async ({ batch, resolveOffset }) => {
       const offsets = batch.messages.map((message) => message.offset);
       await log({ e: 'batch', p: batch.partition, offsets });
-      await ioTime();
+      await ioTime(minMs, maxMs);
       if (hangAt !== undefined && offsets.includes(hangAt)) {
         if (hangAt > batch.firstOffset()) resolveOffset(hangAt - 1);
         await log({ e: 'resolved', p: batch.partition, upTo: hangAt - 1 });
@@ -74,14 +67,8 @@ if (env('HANDLER', 'each-message') === 'each-message') {
 }
 send({ type: 'ready', memberId: consumer.memberId });
 
-process.on('message', (message) => {
-  if (message !== 'stop') return;
-  void consumer
-    .stop()
-    .then(() => brook.close())
-    .then(() => {
-      recorder.disconnect();
-      send({ type: 'stopped' });
-      process.exit(0);
-    });
+stopOnRequest(async () => {
+  await consumer.stop();
+  await brook.close();
+  recorder.disconnect();
 });

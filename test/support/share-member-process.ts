@@ -10,21 +10,14 @@
  * { type: 'status', acquired } in answer to 'status', { type: 'stopped' } after 'stop'.
  */
 import { Redis } from 'ioredis';
+import { env, ioTime, send, stopOnRequest } from './member-child.js';
 import { Brook } from '@brook/broker';
 import { ShareRunLog } from './share-runs.js';
-
-const env = (name: string, fallback?: string): string => {
-  const value = process.env[name] ?? fallback;
-  if (value === undefined) throw new Error(`share member process needs ${name}`);
-  return value;
-};
 
 const member = env('MEMBER');
 const lockMs = Number(env('LOCK_MS', '2000'));
 const minMs = Number(env('HANDLER_MIN_MS', '0'));
 const maxMs = Number(env('HANDLER_MAX_MS', String(minMs)));
-const send = (message: unknown) => process.send?.(message);
-const ioTime = () => new Promise((resolve) => setTimeout(resolve, minMs + Math.floor(Math.random() * (maxMs - minMs + 1))));
 
 const recorder = new Redis(env('REDIS_URL'));
 const log = new ShareRunLog({ redis: recorder, prefix: env('PREFIX'), topic: env('TOPIC'), group: env('GROUP'), lockMs, key: env('EVENTS') });
@@ -44,20 +37,16 @@ await consumer.subscribe({ topic: env('TOPIC'), fromBeginning: true });
 await consumer.run({
   concurrency: Number(env('CONCURRENCY', '20')),
   eachMessage: log.wrap(member, consumer, async () => {
-    await ioTime();
+    await ioTime(minMs, maxMs);
   }),
 });
 send({ type: 'ready', memberId: consumer.memberId });
 
 process.on('message', (message) => {
   if (message === 'status') send({ type: 'status', acquired: consumer.acquired });
-  if (message !== 'stop') return;
-  void consumer
-    .stop()
-    .then(() => brook.close())
-    .then(() => {
-      recorder.disconnect();
-      send({ type: 'stopped' });
-      process.exit(0);
-    });
+});
+stopOnRequest(async () => {
+  await consumer.stop();
+  await brook.close();
+  recorder.disconnect();
 });
