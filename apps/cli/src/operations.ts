@@ -1,0 +1,51 @@
+import type {
+  AuditEntry,
+  CreateTopicRequest,
+  DeadLetter,
+  DeadLetterCount,
+  DeadLetterQuery,
+  GroupDescription,
+  GroupListing,
+  Message,
+  PeekedMessage,
+  RecordMetadata,
+  ReplayRequest,
+  ResetTarget,
+  TopicDescription,
+} from '@brook/broker';
+
+/** A page of a partition read without joining any group. */
+export interface MessagePage {
+  messages: PeekedMessage[];
+  nextOffset: number;
+}
+
+/** What a dead-letter selection (replay, purge) needs. */
+export type DeadLetterTarget = Pick<ReplayRequest, 'topic' | 'group' | 'ids' | 'all'>;
+
+/**
+ * Everything the command line does, the same whether it talks to Redis directly (the library's
+ * admin client) or to a broker host (its REST API with a bearer token).
+ */
+export interface Operations {
+  /** Where the commands go, for messages: `redis://…` or `http://host…`. */
+  readonly target: string;
+  listTopics(): Promise<Array<{ topic: string; partitions: number }>>;
+  describeTopic(topic: string): Promise<TopicDescription>;
+  createTopic(request: CreateTopicRequest): Promise<boolean>;
+  addPartitions(topic: string, partitions: number): Promise<void>;
+  deleteTopic(topic: string): Promise<void>;
+  listGroups(): Promise<GroupListing[]>;
+  /** The group on `topic`, or on every topic it consumes. */
+  describeGroup(group: string, topic?: string): Promise<GroupDescription[]>;
+  resetOffsets(request: { group: string; topic: string; to: ResetTarget; force: boolean }): Promise<Array<{ partition: number; offset: number }>>;
+  produce(topic: string, messages: Message[]): Promise<RecordMetadata[]>;
+  readMessages(request: { topic: string; partition: number; offset: number; limit: number }): Promise<MessagePage>;
+  listDeadLetters(query: DeadLetterQuery): Promise<{ items: DeadLetter[]; nextCursor: string | null }>;
+  getDeadLetter(request: { topic: string; group: string; id: string }): Promise<DeadLetter | null>;
+  countDeadLetters(request: { topic?: string; group?: string }): Promise<DeadLetterCount>;
+  replayDeadLetters(request: DeadLetterTarget & { to: 'group' | 'topic' }): Promise<{ replayed: number; missing: string[] }>;
+  purgeDeadLetters(request: DeadLetterTarget): Promise<{ purged: number; missing: string[] }>;
+  audit(request: { limit?: number }): Promise<{ items: AuditEntry[]; nextCursor: string | null }>;
+  close(): Promise<void>;
+}
