@@ -5,6 +5,7 @@ import { AuthGuard } from './auth/auth.guard.js';
 import { BrookModule } from './brook/brook.module.js';
 import type { ResolvedHostOptions } from './config/host-options.js';
 import { HostOptionsModule } from './config/host-options.module.js';
+import { ConsoleModule } from './console/console.module.js';
 import { DeadLettersModule } from './dead-letters/dead-letters.module.js';
 import { GroupsModule } from './groups/groups.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -32,6 +33,7 @@ export class AppModule {
         MaintenanceModule,
         MetricsModule,
         HealthModule,
+        ConsoleModule,
       ],
       providers: [
         // Throttling first, so guessing tokens is rate limited too.

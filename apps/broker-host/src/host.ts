@@ -6,6 +6,7 @@ import { AppModule } from './app.module.js';
 import { HOST_LOG_LEVELS, resolveHostOptions, type HostOptions, type ResolvedHostOptions } from './config/host-options.js';
 import { HostHttpAdapter } from './http/http-server.js';
 import { StrictValidationPipe } from './http/validation.pipe.js';
+import { serveConsole } from './console/serve-console.js';
 
 /** A configured broker host, not yet listening. */
 export interface BrokerHost {
@@ -28,6 +29,7 @@ export async function createBrokerHost(input: HostOptions = {}): Promise<BrokerH
   });
   app.useGlobalPipes(new StrictValidationPipe());
   app.disable('x-powered-by');
+  serveConsole(app);
 
   const document = SwaggerModule.createDocument(
     app,
