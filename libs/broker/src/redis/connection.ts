@@ -41,6 +41,9 @@ export function isClusterConnection(connection: RedisConnection): connection is 
   return typeof connection === 'object' && connection !== null && 'cluster' in connection;
 }
 
+/** How often a Cluster connection reads the slot map when nothing else made it (ioredis `slotsRefreshInterval`). */
+export const CLUSTER_SLOTS_REFRESH_MS = 1_000;
+
 function backoff(settings: ConnectionSettings): (times: number) => number {
   return (times) => Math.min(settings.initialBackoffMs * 2 ** Math.max(0, times - 1), settings.maxBackoffMs);
 }
@@ -68,6 +71,10 @@ export function createConnection(connection: RedisConnection, settings: Connecti
     }
     const { redisOptions, ...clusterOptions } = connection.options ?? {};
     client = new Cluster(connection.cluster, {
+      // The slot map is read again every second, not only after a redirection or a dropped
+      // connection: a primary that froze (no reply, no drop) and was failed over redirects nobody,
+      // and without a refresh its slots' requests would keep going to it.
+      slotsRefreshInterval: CLUSTER_SLOTS_REFRESH_MS,
       ...clusterOptions,
       lazyConnect: true,
       enableAutoPipelining: false,
