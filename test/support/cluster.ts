@@ -157,6 +157,34 @@ export class ClusterSetup {
   }
 
   /**
+   * Moves `slot` from the primary `from` to the primary `to` the way `redis-cli --cluster reshard`
+   * does: `SETSLOT IMPORTING` on the target, `SETSLOT MIGRATING` on the source, `MIGRATE … KEYS` in
+   * steps of `keysPerStep` keys with `pauseMs` between them (clients meet `ASK` and `TRYAGAIN`
+   * meanwhile), then `SETSLOT NODE` on the target, the source and every other primary (`MOVED`).
+   * Resolves with when the move started and when every primary had the new owner.
+   */
+  async migrateSlot(slot: number, from: RedisServer, to: RedisServer, { keysPerStep = 2, pauseMs = 50 } = {}): Promise<{ startedAt: number; doneAt: number; keys: number }> {
+    const nodes = await this.nodes(from);
+    const idOf = (server: RedisServer) => nodes.find((node) => node.address === addressOf(server))!.id;
+    const startedAt = Date.now();
+    await ask(to.port, 'CLUSTER', 'SETSLOT', slot, 'IMPORTING', idOf(from));
+    await ask(from.port, 'CLUSTER', 'SETSLOT', slot, 'MIGRATING', idOf(to));
+    let keys = 0;
+    for (;;) {
+      const batch = await ask<string[]>(from.port, 'CLUSTER', 'GETKEYSINSLOT', slot, keysPerStep);
+      if (batch.length === 0) break;
+      await ask(from.port, 'MIGRATE', '127.0.0.1', to.port, '', 0, 5_000, 'KEYS', ...batch);
+      keys += batch.length;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+    const primaries = nodes.filter((node) => node.role === 'master' && node.slots.length > 0 && !node.failed).map((node) => this.serverAt(node.address));
+    for (const primary of [to, from, ...primaries.filter((server) => server !== to && server !== from)]) {
+      await ask(primary.port, 'CLUSTER', 'SETSLOT', slot, 'NODE', idOf(to));
+    }
+    return { startedAt, doneAt: Date.now(), keys };
+  }
+
+  /**
    * Starts a killed node again with its old cluster config: it learns it was failed over and
    * rejoins as a replica of the node that took its place. Resolves once that primary counts it online.
    */
