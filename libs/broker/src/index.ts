@@ -62,6 +62,7 @@ export {
   InvalidArgumentError,
   InvalidNameError,
   InvalidTimestampError,
+  LeaderNotAvailableError,
   MessageTooLargeError,
   MessageValidationError,
   NonRetriableError,

@@ -3,7 +3,7 @@ import type { FaultPhase, HistorySink } from './history.js';
 import type { WorkloadValue } from './workload.js';
 
 /**
- * Produces to each partition of a topic on its own, one key per partition (`p<partition>`), in a
+ * Produces to each partition of a topic on its own, one key per partition (`<keyPrefix><partition>`), in a
  * loop per partition: a send that waits on a stuck shard holds up only its own partition's loop,
  * so the others keep getting messages. Every send is recorded in the history as `Workload` does.
  */
@@ -11,12 +11,16 @@ export class PartitionWorkload {
   private readonly seqs: number[];
   private running = false;
   private loops: Array<Promise<void>> = [];
+  /** Sends that failed, counted by what they failed with (`<error name>: <message>`, numbers blanked). */
+  readonly failures = new Map<string, number>();
 
   constructor(
     private readonly producer: Producer,
     readonly topic: string,
     readonly partitions: number,
     private readonly history: HistorySink,
+    /** Starts every key, so several workloads can write one topic with keys of their own. @defaultValue `'p'` */
+    private readonly keyPrefix = 'p',
   ) {
     this.seqs = new Array<number>(partitions).fill(0);
   }
@@ -43,7 +47,7 @@ export class PartitionWorkload {
   }
 
   private async produce(partition: number, count: number, phase: FaultPhase): Promise<void> {
-    const key = `p${partition}`;
+    const key = `${this.keyPrefix}${partition}`;
     const values: WorkloadValue[] = Array.from({ length: count }, () => {
       const seq = this.seqs[partition]++;
       return { uid: `${key}#${seq}`, key, seq };
@@ -54,7 +58,9 @@ export class PartitionWorkload {
     try {
       const metadata = await this.producer.send({ topic: this.topic, messages: values.map((value) => ({ partition, key, value })) });
       values.forEach((v, i) => record(v, metadata[i].offset, true));
-    } catch {
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message.replace(/\d+/g, 'N')}` : String(error);
+      this.failures.set(reason, (this.failures.get(reason) ?? 0) + 1);
       for (const v of values) record(v, -1, false);
     }
   }

@@ -9,7 +9,7 @@ import { ConnectionWatch } from '../redis/connection-watch.js';
 import { SCRIPTS } from '../redis/script-table.js';
 import { WriteCoalescer } from '../redis/write-coalescer.js';
 import type { RedisClient } from '../redis/scripts.js';
-import { nodeServing } from '../redis/topology.js';
+import { nodeServing, slotOf } from '../redis/topology.js';
 import { mergeRetryOptions, resolveRetryPolicy } from '../retry/retry.options.js';
 import type { TopicRegistry } from '../topics/topic-registry.js';
 import type { ConsumerEvents } from './consumer.events.js';
@@ -283,6 +283,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const watch = new ConnectionWatch(ctx.client);
     watch.on('lost', ({ node }) => {
       ownership.resync((tp) => node === undefined || nodeServing(ctx.client, ctx.keys.log(tp.topic, tp.partition)) === node);
+    });
+    // A primary that froze and was failed over drops no connection: the slot map shows it.
+    watch.on('promoted', ({ from, to, slots }) => {
+      ctx.logger.warn(`Redis Cluster node ${to} took over ${slots.size} slot(s) from ${from} (a failover); the consumer of group '${group}' takes the partitions on them again`);
+      ownership.resync((tp) => slots.has(slotOf(ctx.keys.log(tp.topic, tp.partition))));
+      void rollbacks.checkAll();
     });
     watch.on('restored', ({ node, serverChanged }) => {
       if (!serverChanged) return;

@@ -26,6 +26,7 @@ export const BROKER_ERROR_CODES = [
   'DATA_LOSS',
   'OUT_OF_MEMORY',
   'GROUP_KIND_CONFLICT',
+  'LEADER_NOT_AVAILABLE',
   'INTERNAL',
 ] as const;
 
@@ -133,6 +134,23 @@ export class NotEnoughReplicasError extends BrokerError {
 export class BrokerConnectionError extends BrokerError {
   constructor(message: string, options?: BrokerErrorOptions) {
     super('CONNECTION', message, { retriable: true, ...options });
+  }
+}
+
+/**
+ * Redis Cluster is moving the slot a request needs to another node — a failover or a resharding is
+ * under way (`MOVED`, `ASK`, `TRYAGAIN`, `CLUSTERDOWN`, or more redirections than ioredis follows).
+ * Retriable: once the cluster settles, the same request goes to the node that serves the slot.
+ */
+export class LeaderNotAvailableError extends BrokerError {
+  constructor(readonly operation: string, reply: string, options?: BrokerErrorOptions) {
+    super(
+      'LEADER_NOT_AVAILABLE',
+      `Could not ${operation}: the Redis Cluster node serving its slot is changing (${reply}) — a failover or a resharding is ` +
+        `under way; the request is safe to repeat once the cluster settles. If it lasts, check CLUSTER INFO and CLUSTER NODES ` +
+        `(a primary without a replica to promote leaves its slots unserved).`,
+      { retriable: true, ...options },
+    );
   }
 }
 

@@ -1,4 +1,5 @@
-import { retryRetriable } from '../client/io-retry.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { backoffMs, retryRetriable } from '../client/io-retry.js';
 import {
   BrokerError,
   DataLossError,
@@ -155,8 +156,6 @@ export class PartitionPipeline {
       messages: batch.map(({ encoded }) => ({ timestamp: encoded.timestamp, fields: encoded.fields })),
     };
     const deadline = performance.now() + options.deliveryTimeoutMs;
-    let reply: ProduceReply | undefined;
-    let lastError: BrokerError | undefined;
     // Too few replicas in sync: nothing was written, and they may catch up (a replica resyncing):
     // retried like a lost connection until deliveryTimeoutMs, as Kafka's producer does.
     const append = async () => {
@@ -164,45 +163,65 @@ export class PartitionPipeline {
       if (answer.status === 'not-enough-replicas') throw new NotEnoughReplicasError(answer.inSync, options.minInSyncReplicas, options.ackTimeoutMs, false);
       return answer;
     };
-    try {
-      reply = await retryRetriable(append, {
-        operation: `send to partition ${partition} of '${topic}'`,
-        initialBackoffMs: 50,
-        maxBackoffMs: 1_000,
-        shouldStop: () => performance.now() > deadline,
-        onRetry: (error) => {
-          lastError = error;
-          this.host.report(`send to partition ${partition} of '${topic}'`, error);
-        },
-      });
-    } catch (error) {
-      // Redis may or may not have appended it: its sequence numbers are spent, never reused.
-      return failAll(batch, asBrokerError(error));
-    }
-    if (reply === undefined) {
-      // Given up after deliveryTimeoutMs: the last failure says why. When Redis said nothing was
-      // written, the sequence numbers are free again.
-      if (lastError instanceof NotEnoughReplicasError && !lastError.written) this.nextSeq = baseSeq;
-      return failAll(batch, lastError ?? new BrokerError('TIMEOUT', `Could not send to partition ${partition} of '${topic}' within deliveryTimeoutMs (${options.deliveryTimeoutMs} ms); the messages may or may not have been written.`, { retriable: true }));
-    }
-
-    switch (reply.status) {
-      case 'ok':
-      case 'duplicate':
-        return this.landed(batch, baseSeq, reply.firstOffset, reply.appendMs, reply.status === 'ok' ? reply.gapFrom : -1, reply.replicationId);
-      case 'fenced': {
-        const error = new ProducerFencedError(identity.producerId, identity.epoch, reply.epoch);
-        this.host.fenced(error);
-        return failAll(batch, error);
+    /** The first offset an earlier answer gave this batch: the same answer again is no news. */
+    let answeredOffset: number | undefined;
+    for (let resends = 0; ; resends++) {
+      let reply: ProduceReply | undefined;
+      let lastError: BrokerError | undefined;
+      try {
+        reply = await retryRetriable(append, {
+          operation: `send to partition ${partition} of '${topic}'`,
+          initialBackoffMs: 50,
+          maxBackoffMs: 1_000,
+          shouldStop: () => performance.now() > deadline,
+          onRetry: (error) => {
+            lastError = error;
+            this.host.report(`send to partition ${partition} of '${topic}'`, error);
+          },
+        });
+      } catch (error) {
+        // Redis may or may not have appended it: its sequence numbers are spent, never reused.
+        return failAll(batch, asBrokerError(error));
       }
-      case 'gone':
-        this.nextSeq = baseSeq;
-        this.host.forgetTopic(topic);
-        return failAll(batch, new UnknownTopicError(topic, `partition ${partition} no longer exists; the topic was deleted, create it again first`));
-      case 'out-of-order':
-        return failAll(batch, new OutOfOrderSequenceError(topic, partition, `batch from sequence ${baseSeq}, last appended ${reply.lastSeq}`));
-      case 'invalid-timestamp':
-        return this.refuseTimestamp(batch, baseSeq, reply);
+      if (reply === undefined) {
+        // Given up after deliveryTimeoutMs: the last failure says why. When Redis said nothing was
+        // written, the sequence numbers are free again.
+        if (lastError instanceof NotEnoughReplicasError && !lastError.written && answeredOffset === undefined) this.nextSeq = baseSeq;
+        return failAll(batch, lastError ?? new BrokerError('TIMEOUT', `Could not send to partition ${partition} of '${topic}' within deliveryTimeoutMs (${options.deliveryTimeoutMs} ms); the messages may or may not have been written.`, { retriable: true }));
+      }
+
+      switch (reply.status) {
+        case 'ok':
+        case 'duplicate': {
+          if (reply.firstOffset !== answeredOffset) this.noteAppended(batch.length, baseSeq, reply.firstOffset, reply.status === 'ok' ? reply.gapFrom : -1);
+          answeredOffset = reply.firstOffset;
+          const unconfirmed = await this.confirm(reply.replicationId);
+          if (unconfirmed === undefined) return this.deliver(batch, reply.firstOffset, reply.appendMs);
+          // The primary that took the batch went away before its replicas confirmed it (a
+          // failover). The batch goes again, with its sequence numbers, to whichever primary
+          // serves the partition now: one that already holds it answers with the original
+          // offsets, one that does not (it was never replicated) appends it, and either is waited on.
+          if (primaryChanged(unconfirmed) && performance.now() < deadline) {
+            this.host.report(`send to partition ${partition} of '${topic}'`, unconfirmed);
+            await delay(backoffMs({ initialBackoffMs: 50, maxBackoffMs: 1_000 }, resends + 1));
+            continue;
+          }
+          return failAll(batch, unconfirmed);
+        }
+        case 'fenced': {
+          const error = new ProducerFencedError(identity.producerId, identity.epoch, reply.epoch);
+          this.host.fenced(error);
+          return failAll(batch, error);
+        }
+        case 'gone':
+          this.nextSeq = baseSeq;
+          this.host.forgetTopic(topic);
+          return failAll(batch, new UnknownTopicError(topic, `partition ${partition} no longer exists; the topic was deleted, create it again first`));
+        case 'out-of-order':
+          return failAll(batch, new OutOfOrderSequenceError(topic, partition, `batch from sequence ${baseSeq}, last appended ${reply.lastSeq}`));
+        case 'invalid-timestamp':
+          return this.refuseTimestamp(batch, baseSeq, reply);
+      }
     }
   }
 
@@ -218,7 +237,8 @@ export class PartitionPipeline {
     this.pendingBytes += rest.reduce((sum, message) => sum + message.encoded.sizeBytes, 0);
   }
 
-  private async landed(batch: QueuedMessage[], baseSeq: number, firstOffset: number, appendMs: number, gapFrom: number, replicationId: string): Promise<void> {
+  /** Checks an append's answer against what this producer was told before, reporting writes Redis lost. */
+  private noteAppended(count: number, baseSeq: number, firstOffset: number, gapFrom: number): void {
     const { topic, partition } = this.settings;
     if (gapFrom >= 0 && this.confirmedSeq >= gapFrom) {
       const lost = this.confirmedSeq - gapFrom + 1;
@@ -240,19 +260,32 @@ export class PartitionPipeline {
         ),
       );
     }
-    this.highestOffset = firstOffset + batch.length - 1;
-    this.confirmedSeq = Math.max(this.confirmedSeq, baseSeq + batch.length - 1);
-    if (this.host.confirmReplicas) {
-      try {
-        await this.host.confirmReplicas(replicationId);
-      } catch (error) {
-        return failAll(batch, asBrokerError(error));
-      }
+    this.highestOffset = firstOffset + count - 1;
+    this.confirmedSeq = Math.max(this.confirmedSeq, baseSeq + count - 1);
+  }
+
+  /** With acks 'all', waits for the replicas of the primary `replicationId`; resolves with why they did not confirm, if they did not. */
+  private async confirm(replicationId: string): Promise<BrokerError | undefined> {
+    if (this.host.confirmReplicas === undefined) return undefined;
+    try {
+      await this.host.confirmReplicas(replicationId);
+      return undefined;
+    } catch (error) {
+      return asBrokerError(error);
     }
+  }
+
+  private deliver(batch: QueuedMessage[], firstOffset: number, appendMs: number): void {
+    const { topic, partition } = this.settings;
     batch.forEach(({ request, index, encoded }, i) =>
       request.landed(index, { topic, partition, offset: firstOffset + i, timestamp: encoded.timestamp ?? appendMs }),
     );
   }
+}
+
+/** The connection to the primary that took a write failed, or it is no longer a primary: the write may live on elsewhere. */
+function primaryChanged(error: BrokerError): boolean {
+  return error.code === 'CONNECTION' || error.code === 'LEADER_NOT_AVAILABLE';
 }
 
 function failAll(batch: QueuedMessage[], error: BrokerError): void {

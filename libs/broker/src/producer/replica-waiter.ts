@@ -1,5 +1,5 @@
 import { Cluster, type Redis } from 'ioredis';
-import { NotEnoughReplicasError, type BrokerError } from '../errors/errors.js';
+import { LeaderNotAvailableError, NotEnoughReplicasError, type BrokerError } from '../errors/errors.js';
 import { withTimeout } from '../redis/request-timeout.js';
 import type { RedisClient } from '../redis/scripts.js';
 
@@ -73,8 +73,9 @@ export class ReplicaWaiter {
     );
     this.nodesById = new Map(ids);
     node = this.nodesById.get(replicationId);
-    // The primary that took the write is gone (a failover since): its replicas never confirmed it.
-    if (node === undefined) throw new NotEnoughReplicasError(0, this.minInSyncReplicas, this.ackTimeoutMs);
+    // The primary that took the write is no primary any more (a failover since): whether the write
+    // lives on depends on the node that serves the slot now, which the producer asks by sending again.
+    if (node === undefined) throw new LeaderNotAvailableError('wait for replicas', 'the primary that took the write is no longer a primary');
     return node;
   }
 }

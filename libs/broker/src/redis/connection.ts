@@ -1,6 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
-import { BrokerConnectionError, BrokerError, InvalidArgumentError, RedisOutOfMemoryError, UnsupportedRedisError } from '../errors/errors.js';
+import { BrokerConnectionError, BrokerError, InvalidArgumentError, LeaderNotAvailableError, RedisOutOfMemoryError, UnsupportedRedisError } from '../errors/errors.js';
 import { defineScripts, type RedisClient } from './scripts.js';
 
 /** Connection to a Redis Cluster: seed nodes and ioredis cluster options. */
@@ -41,6 +41,9 @@ export function isClusterConnection(connection: RedisConnection): connection is 
   return typeof connection === 'object' && connection !== null && 'cluster' in connection;
 }
 
+/** How often a Cluster connection reads the slot map when nothing else made it (ioredis `slotsRefreshInterval`). */
+export const CLUSTER_SLOTS_REFRESH_MS = 1_000;
+
 function backoff(settings: ConnectionSettings): (times: number) => number {
   return (times) => Math.min(settings.initialBackoffMs * 2 ** Math.max(0, times - 1), settings.maxBackoffMs);
 }
@@ -68,6 +71,10 @@ export function createConnection(connection: RedisConnection, settings: Connecti
     }
     const { redisOptions, ...clusterOptions } = connection.options ?? {};
     client = new Cluster(connection.cluster, {
+      // The slot map is read again every second, not only after a redirection or a dropped
+      // connection: a primary that froze (no reply, no drop) and was failed over redirects nobody,
+      // and without a refresh its slots' requests would keep going to it.
+      slotsRefreshInterval: CLUSTER_SLOTS_REFRESH_MS,
       ...clusterOptions,
       lazyConnect: true,
       enableAutoPipelining: false,
@@ -148,19 +155,34 @@ export function describeConnection(connection: RedisConnection): string {
 const CONNECTION_FAILURE = /Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|connect ETIMEDOUT|Command timed out|All sentinels are unreachable|Failed to refresh slots cache|None of startup nodes is available|Stream isn't writeable/;
 
 /**
+ * What Redis Cluster answers while a slot changes hands, and what ioredis makes of it once it gave
+ * up following: a redirection (`MOVED`, `ASK`), a slot caught mid-migration (`TRYAGAIN`), a cluster
+ * that marked a primary failed before its replica took over (`CLUSTERDOWN`), or more of these in a
+ * row than `maxRedirections` ("Too many Cluster redirections. Last error: …"). One class, retriable:
+ * the slot map settles within a node timeout and an election.
+ */
+const CLUSTER_IN_TRANSITION = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) |^Too many Cluster redirections|^Cluster isn't ready/;
+
+/** Whether an error is Redis Cluster moving a slot (see {@link CLUSTER_IN_TRANSITION}). */
+export function isClusterInTransition(error: unknown): boolean {
+  return error instanceof Error && CLUSTER_IN_TRANSITION.test(error.message);
+}
+
+/**
  * Redis replies that refuse a value passed to a command (a stream ID out of range, a number that
  * does not parse): the caller asked for something impossible, and Brook did not fail.
  */
 const REDIS_ARGUMENT_ERROR = /^ERR (invalid (start|end) ID|Invalid stream ID|value is not an integer|value is out of range|min or max is not a float|timeout is (negative|out of range|not a float))/;
 
 /**
- * Turns what ioredis throws into Brook's errors: connection failures become
- * `BrokerConnectionError`, refused arguments `InvalidArgumentError`, other Redis error replies a
+ * Turns what ioredis throws into Brook's errors: a Cluster slot changing hands becomes
+ * `LeaderNotAvailableError`, connection failures `BrokerConnectionError`, refused arguments `InvalidArgumentError`, other Redis error replies a
  * `BrokerError` that names the operation.
  */
 export function translateRedisError(error: unknown, operation: string, address: string, retries: number): BrokerError {
   if (error instanceof BrokerError) return error;
   const err = error instanceof Error ? error : new Error(String(error));
+  if (isClusterInTransition(err)) return new LeaderNotAvailableError(operation, err.message, { cause: err });
   if (err.name === 'MaxRetriesPerRequestError' || CONNECTION_FAILURE.test(err.message)) {
     return new BrokerConnectionError(
       `Could not ${operation}: Redis at ${address} is unreachable (${err.message}) after ${retries} reconnect attempt(s). ` +

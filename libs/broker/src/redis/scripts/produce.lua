@@ -33,7 +33,8 @@
            tells the producer which primary really holds the write, so it WAITs there even when the
            script was redirected during a resharding;
            { 'duplicate', firstOffset, appendMs, replicationId } — this batch was appended before;
-           nothing changes;
+           nothing changes (with minInSync > 0 the producer state is written again, unchanged, so
+           a WAIT on this connection covers the original append);
            { 'fenced', epoch } — a newer instance of this producer id (a higher epoch) wrote here;
            { 'gone' } — the log does not exist (the topic was deleted);
            { 'not-enough-replicas', inSync } — fewer replicas than minInSync; nothing appended;
@@ -90,6 +91,10 @@ end
 if baseSeq <= lastSeq then
   for _, batch in ipairs(batches) do
     if batch[1] == baseSeq and batch[3] == count then
+      -- The caller WAITs next (acks 'all'), and WAIT covers only the writes of its own connection;
+      -- the original append may have come on another (before a reconnect, or to the old primary
+      -- before a failover). Writing the unchanged state again makes the WAIT cover it too.
+      if minInSync > 0 then redis.call('HSET', producers, producerId, stored) end
       return { 'duplicate', batch[2], batch[4], replicationId }
     end
   end
