@@ -32,6 +32,7 @@ function endpoints(topic: string, deadLetterId: string, scratch: string): Endpoi
     { route: 'GET /api/v1/groups/{group}/topics/{topic}', method: 'GET', path: `/api/v1/groups/billing/topics/${topic}`, role: 'viewer' },
     { route: 'GET /api/v1/dead-letters/count', method: 'GET', path: '/api/v1/dead-letters/count', role: 'viewer' },
     { route: 'GET /api/v1/dead-letters/audit', method: 'GET', path: '/api/v1/dead-letters/audit', role: 'viewer' },
+    { route: 'GET /api/v1/cluster', method: 'GET', path: '/api/v1/cluster', role: 'viewer' },
     { route: 'GET /api/v1/controller', method: 'GET', path: '/api/v1/controller', role: 'viewer' },
     { route: 'GET /metrics', method: 'GET', path: '/metrics', role: 'viewer' },
     { route: 'GET /api/v1/topics/{topic}/partitions/{partition}/messages', method: 'GET', path: `/api/v1/topics/${topic}/partitions/0/messages`, role: 'operator' },

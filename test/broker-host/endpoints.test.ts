@@ -20,7 +20,7 @@ describe('broker host endpoints', () => {
     expect(described.status).toBe(200);
     expect(described.body).toMatchObject({ topic, retention: { maxMessages: 1_000, maxAgeMs: 60_000 } });
     expect(described.body.partitions).toHaveLength(2);
-    expect(described.body.partitions[0]).toMatchObject({ partition: 0, lowOffset: 0, highOffset: 0, leader: expect.stringMatching(/:\d+$/), replicas: [] });
+    expect(described.body.partitions[0]).toMatchObject({ partition: 0, lowOffset: 0, highOffset: 0, leader: expect.stringMatching(/:\d+$/), replicas: [], inSyncReplicas: [], replicaStatus: [] });
 
     expect(await host.request('POST', `/api/v1/topics/${topic}/partitions`, { body: { partitions: 4 } })).toMatchObject({ status: 200, body: { topic, partitions: 4 } });
     expect((await host.request('GET', `/api/v1/topics/${topic}`)).body.partitions).toHaveLength(4);
@@ -179,6 +179,7 @@ describe('broker host endpoints', () => {
     const docs = await host.request('GET', '/docs-json', { token: null });
     expect(docs.status).toBe(200);
     expect(Object.keys(docs.body.paths).sort()).toEqual([
+      '/api/v1/cluster',
       '/api/v1/controller',
       '/api/v1/dead-letters',
       '/api/v1/dead-letters/audit',

@@ -43,12 +43,13 @@ export interface TestHost {
 
 const apps: INestApplication[] = [];
 
-/** A broker host on the shared test Redis with a fresh prefix, listening on a free port; closed after the test. */
+/** A broker host on the shared test Redis (or `options.redis`) with a fresh prefix, listening on a free port; closed after the test. */
 export async function startTestHost(options: HostOptions = {}): Promise<TestHost> {
   const prefix = options.prefix ?? uniquePrefix();
-  const brook = createBrook({ prefix });
+  // A host on a Cluster or Sentinel gets a client there too; one on a URL a client on the shared Redis.
+  const brook = createBrook({ prefix, ...(options.redis !== undefined && { redis: options.redis }) });
   const { app } = await createBrokerHost({
-    redisUrl: inject('redisUrl'),
+    ...(options.redis === undefined && { redisUrl: inject('redisUrl') }),
     adminTokens: ADMIN_TOKENS,
     rateLimitPerMinute: 100_000,
     logLevel: 'fatal',

@@ -15,6 +15,7 @@ import { MaintenanceModule } from './maintenance/maintenance.module.js';
 import { MessagesModule } from './messages/messages.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { TopicsModule } from './topics/topics.module.js';
+import { TopologyModule } from './topology/topology.module.js';
 
 /** The broker host: the admin API, metrics, health and the maintenance controller. */
 @Module({})
@@ -27,6 +28,7 @@ export class AppModule {
         BrookModule,
         ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: options.rateLimitPerMinute }] }),
         TopicsModule,
+        TopologyModule,
         GroupsModule,
         MessagesModule,
         DeadLettersModule,

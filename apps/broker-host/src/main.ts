@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { hostOptionsFromEnv } from './config/host-options.env.js';
+import { describeRedis } from './config/redis-env.js';
 import { startBrokerHost } from './host.js';
 
 /** Runs the broker host configured from the environment (see docs/operating.md). */
 try {
   const host = await startBrokerHost(hostOptionsFromEnv());
-  const { generatedToken, prefix, redisUrl } = host.options;
+  const { generatedToken, prefix, redis } = host.options;
   if (generatedToken !== null) {
     // Printed once and never stored: an operator without configured tokens can still get in.
     process.stdout.write(
@@ -14,20 +15,10 @@ try {
         `    BROOK_ADMIN_TOKENS="ops:admin:$(openssl rand -base64 32),grafana:viewer:$(openssl rand -base64 32)"\n\n`,
     );
   }
-  new Logger('BrokerHost').log(`Listening on ${host.url} for Redis ${withoutPassword(redisUrl)} (prefix '${prefix}'); API docs at ${host.url}/docs`);
+  new Logger('BrokerHost').log(`Listening on ${host.url} for Redis ${describeRedis(redis)} (prefix '${prefix}'); API docs at ${host.url}/docs`);
   // A parent process (the demo, tests) learns that the host is ready.
   process.send?.({ type: 'listening', url: host.url });
 } catch (error) {
   process.stderr.write(`Broker host failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
-}
-
-function withoutPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparsable REDIS_URL)';
-  }
 }

@@ -2,7 +2,9 @@ export { Brook } from './client/brook.js';
 export type { BrookOptions, ResolvedBrookOptions } from './client/brook.options.js';
 export { createConsoleLogger, type BrookLogger, type LogLevel } from './client/logger.js';
 export type { ClusterConnection, ConnectionSettings, RedisConnection } from './redis/connection.js';
-export type { Leadership } from './redis/topology.js';
+export { DEFAULT_MAX_REPLICA_LAG_BYTES, type DeploymentMode, type Leadership, type RedisNode, type ReplicaStatus } from './redis/topology.js';
+export type { ClusterDescription, ClusterNodeDescription, LedPartitions } from './admin/cluster-admin.js';
+export type { TopologyOptions } from './admin/topology-read.js';
 
 export { Admin } from './admin/admin.js';
 export type { CreateTopicRequest, PartitionDescription, RetentionResult, TopicDescription } from './topics/topic-admin.js';

@@ -13,7 +13,7 @@ import { nestLogger } from './nest-logger.js';
       provide: BROOK,
       inject: [HOST_OPTIONS],
       useFactory: (options: ResolvedHostOptions) =>
-        new Brook({ redis: options.redisUrl, prefix: options.prefix, clientId: options.hostId, logger: nestLogger('Brook') }),
+        new Brook({ redis: options.redis, prefix: options.prefix, clientId: options.hostId, logger: nestLogger('Brook') }),
     },
   ],
   exports: [BROOK],

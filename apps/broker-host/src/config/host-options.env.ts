@@ -1,9 +1,12 @@
 import { InvalidArgumentError } from '@brook/broker';
 import type { HostLogLevel, HostOptions } from './host-options.js';
+import { redisConnectionFromEnv } from './redis-env.js';
 
-/** The environment variables a host reads, and the option each one sets. */
+/**
+ * The environment variables a host reads, and the option each one sets. Where Redis is comes from
+ * `REDIS_URL`, `REDIS_CLUSTER_NODES` or `REDIS_SENTINELS` (see `redis-env.ts`) and sets `redis`.
+ */
 export const HOST_ENVIRONMENT = {
-  REDIS_URL: 'redisUrl',
   BROOK_PREFIX: 'prefix',
   PORT: 'port',
   HOST: 'host',
@@ -18,6 +21,7 @@ export const HOST_ENVIRONMENT = {
   BROOK_METRICS_CACHE_MS: 'metricsCacheMs',
   BROOK_METRICS_MAX_PARTITIONS: 'metricsMaxPartitions',
   BROOK_METRICS_PUBLIC: 'metricsPublic',
+  BROOK_MAX_REPLICA_LAG_BYTES: 'maxReplicaLagBytes',
   BROOK_LOG_LEVEL: 'logLevel',
   BROOK_HOST_ID: 'hostId',
 } as const satisfies Record<string, keyof HostOptions>;
@@ -33,11 +37,14 @@ const INTEGER_OPTIONS = new Set<keyof HostOptions>([
   'maintenanceIntervalMs',
   'metricsCacheMs',
   'metricsMaxPartitions',
+  'maxReplicaLagBytes',
 ]);
 
 /** Reads host options from environment variables; unset or empty ones keep their defaults. */
 export function hostOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HostOptions {
   const options: Record<string, unknown> = {};
+  const redis = redisConnectionFromEnv(env);
+  if (redis !== undefined) options.redis = redis;
   for (const [variable, option] of Object.entries(HOST_ENVIRONMENT) as Array<[string, keyof HostOptions]>) {
     const raw = env[variable]?.trim();
     if (raw === undefined || raw === '') continue;

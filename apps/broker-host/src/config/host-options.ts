@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { InvalidArgumentError } from '@brook/broker';
+import { DEFAULT_MAX_REPLICA_LAG_BYTES, InvalidArgumentError, type RedisConnection } from '@brook/broker';
 import { assertUnique, generateAdminToken, parseAdminTokens, type AdminToken } from '../auth/admin-tokens.js';
 
 /** Nest log levels the host can print. */
@@ -9,7 +9,12 @@ export type HostLogLevel = (typeof HOST_LOG_LEVELS)[number];
 
 /** Options of a broker host; `hostOptionsFromEnv` reads them from the environment. */
 export interface HostOptions {
-  /** Where Redis is. @defaultValue `'redis://127.0.0.1:6379'` */
+  /**
+   * Where Redis is, as a Brook client takes it: a URL, `{ cluster: [seed nodes] }` or
+   * `{ sentinels, name }`. @defaultValue `'redis://127.0.0.1:6379'`
+   */
+  redis?: RedisConnection;
+  /** Where a single Redis is, as a URL; give this or `redis`, not both. */
   redisUrl?: string;
   /** Key prefix of the Brook deployment to operate. @defaultValue `'brook'` */
   prefix?: string;
@@ -39,6 +44,8 @@ export interface HostOptions {
   metricsMaxPartitions?: number;
   /** Serve `/metrics` without a token (for scrapers that cannot send one). @defaultValue `false` */
   metricsPublic?: boolean;
+  /** Most bytes a replica may be behind its primary and still count as in sync. @defaultValue `1_048_576` */
+  maxReplicaLagBytes?: number;
   /** Least severe log level printed. @defaultValue `'log'` */
   logLevel?: HostLogLevel;
   /** Names this host in the controller lease and Redis `CLIENT LIST`. @defaultValue `'broker-host-<hostname>-<pid>'` */
@@ -47,7 +54,7 @@ export interface HostOptions {
 
 /** Options with every default applied. */
 export interface ResolvedHostOptions {
-  readonly redisUrl: string;
+  readonly redis: RedisConnection;
   readonly prefix: string;
   readonly port: number;
   readonly host: string;
@@ -64,13 +71,14 @@ export interface ResolvedHostOptions {
   readonly metricsCacheMs: number;
   readonly metricsMaxPartitions: number;
   readonly metricsPublic: boolean;
+  readonly maxReplicaLagBytes: number;
   readonly logLevel: HostLogLevel;
   readonly hostId: string;
 }
 
 /** Defaults of {@link HostOptions} (tokens and host id have computed defaults). */
 export const DEFAULT_HOST_OPTIONS = {
-  redisUrl: 'redis://127.0.0.1:6379',
+  redis: 'redis://127.0.0.1:6379',
   prefix: 'brook',
   port: 3_000,
   host: '0.0.0.0',
@@ -84,6 +92,7 @@ export const DEFAULT_HOST_OPTIONS = {
   metricsCacheMs: 5_000,
   metricsMaxPartitions: 5_000,
   metricsPublic: false,
+  maxReplicaLagBytes: DEFAULT_MAX_REPLICA_LAG_BYTES,
   logLevel: 'log',
 } satisfies Partial<ResolvedHostOptions>;
 
@@ -91,7 +100,11 @@ const HOST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
 /** Validates options, applies defaults and generates an admin token when none is configured. */
 export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptions {
-  const merged = { ...DEFAULT_HOST_OPTIONS, ...definedOnly(options) };
+  const { redisUrl, ...given } = definedOnly(options);
+  if (redisUrl !== undefined && given.redis !== undefined) {
+    throw new InvalidArgumentError('Give redisUrl or redis, not both: redis takes a URL too, or { cluster: [...] } or { sentinels, name }.');
+  }
+  const merged = { ...DEFAULT_HOST_OPTIONS, ...given, ...(redisUrl !== undefined && { redis: redisUrl }) };
   assertInteger('port', merged.port, 0, 65_535);
   assertInteger('rateLimitPerMinute', merged.rateLimitPerMinute, 1, 1_000_000);
   assertInteger('bodyLimitBytes', merged.bodyLimitBytes, 1_024, 64 * 1_048_576);
@@ -108,6 +121,7 @@ export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptio
   assertInteger('maintenanceIntervalMs', merged.maintenanceIntervalMs, 10, 86_400_000);
   assertInteger('metricsCacheMs', merged.metricsCacheMs, 0, 3_600_000);
   assertInteger('metricsMaxPartitions', merged.metricsMaxPartitions, 1, 1_000_000);
+  assertInteger('maxReplicaLagBytes', merged.maxReplicaLagBytes, 0, Number.MAX_SAFE_INTEGER);
   if (!HOST_LOG_LEVELS.includes(merged.logLevel)) {
     throw new InvalidArgumentError(`logLevel must be one of ${HOST_LOG_LEVELS.join(', ')}; got ${JSON.stringify(merged.logLevel)}.`);
   }

@@ -60,7 +60,7 @@ export class HealthController {
       topics: snapshot.topics.length,
       partitions: partitions.length,
       primaries: new Set(partitions.map((partition) => partition.leader)).size,
-      minReplicas: partitions.length === 0 ? null : Math.min(...partitions.map((partition) => partition.replicas.length)),
+      minReplicas: partitions.length === 0 ? null : Math.min(...partitions.map((partition) => partition.inSyncReplicas.length)),
       truncated: snapshot.truncated,
     };
   }

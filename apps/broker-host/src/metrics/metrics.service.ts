@@ -78,6 +78,20 @@ export class MetricsService implements OnModuleDestroy {
     gauge('brook_partition_low_offset', 'Log start offset: the oldest message still stored.', PARTITION, (g, s) => {
       for (const topic of s.topics) for (const p of topic.partitions) g.set({ topic: topic.topic, partition: String(p.partition) }, p.lowOffset);
     });
+    gauge('brook_partition_leader_info', "The Redis primary leading each partition ('unknown' when none does); always 1.", ['topic', 'partition', 'leader'] as const, (g, s) => {
+      for (const topic of s.topics) for (const p of topic.partitions) g.set({ topic: topic.topic, partition: String(p.partition), leader: p.leader }, 1);
+    });
+    gauge('brook_partition_replicas', "Replicas of each partition's leader, whatever their state.", PARTITION, (g, s) => {
+      for (const topic of s.topics) for (const p of topic.partitions) g.set({ topic: topic.topic, partition: String(p.partition) }, p.replicas.length);
+    });
+    gauge(
+      'brook_partition_replicas_in_sync',
+      "Replicas of each partition's leader that are online and at most BROOK_MAX_REPLICA_LAG_BYTES behind it.",
+      PARTITION,
+      (g, s) => {
+        for (const topic of s.topics) for (const p of topic.partitions) g.set({ topic: topic.topic, partition: String(p.partition) }, p.inSyncReplicas.length);
+      },
+    );
     gauge('brook_group_members', 'Live members of each group.', ['group'], (g, s) => {
       for (const { listing } of s.groups) g.set({ group: listing.group }, listing.members);
     });

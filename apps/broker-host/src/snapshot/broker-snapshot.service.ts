@@ -86,7 +86,7 @@ export class BrokerSnapshotService {
       const [listed, groups] = await Promise.all([admin.listTopics(), admin.listGroups()]);
       const partitionsOf = new Map(listed.map(({ topic, partitions }) => [topic, partitions]));
       const topicNames = listed.filter(({ partitions }) => spend(partitions)).map(({ topic }) => topic);
-      const topics = (await mapLimit(topicNames, (topic) => skipGone(admin.describeTopic(topic)))).filter(isDefined);
+      const topics = (await mapLimit(topicNames, (topic) => skipGone(admin.describeTopic(topic, { maxLagBytes: this.options.maxReplicaLagBytes })))).filter(isDefined);
 
       const pairs = groups.flatMap((listing) => listing.topics.filter((topic) => partitionsOf.has(topic) && spend(partitionsOf.get(topic)!)).map((topic) => ({ listing, topic })));
       const described = await mapLimit(pairs, ({ listing, topic }) => skipGone(admin.describeGroup({ group: listing.group, topic })));

@@ -1,10 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { Brook, TopicDescription } from '@brook/broker';
 import { RequireRole } from '../auth/require-role.decorator.js';
 import { BROOK } from '../brook/brook.tokens.js';
+import type { ResolvedHostOptions } from '../config/host-options.js';
+import { HOST_OPTIONS } from '../config/host-options.tokens.js';
 import { TopicNamePipe } from '../http/param.pipes.js';
+import { TopicDescriptionDto } from '../topology/topology.dto.js';
 import { AddPartitionsDto, CreateTopicDto } from './topics.dto.js';
 
 /** `/api/v1/topics`: list, create, describe, grow, delete. */
@@ -12,7 +15,10 @@ import { AddPartitionsDto, CreateTopicDto } from './topics.dto.js';
 @ApiBearerAuth()
 @Controller('api/v1/topics')
 export class TopicsController {
-  constructor(@Inject(BROOK) private readonly brook: Brook) {}
+  constructor(
+    @Inject(BROOK) private readonly brook: Brook,
+    @Inject(HOST_OPTIONS) private readonly options: ResolvedHostOptions,
+  ) {}
 
   @Get()
   @RequireRole('viewer')
@@ -32,9 +38,10 @@ export class TopicsController {
 
   @Get(':topic')
   @RequireRole('viewer')
-  @ApiOperation({ summary: 'Retention and, per partition, log start and end offsets, leader and replicas.' })
+  @ApiOperation({ summary: 'Retention and, per partition, log start and end offsets, leader, replicas, in-sync replicas and each replica\'s lag.' })
+  @ApiOkResponse({ type: TopicDescriptionDto })
   describe(@Param('topic', TopicNamePipe) topic: string): Promise<TopicDescription> {
-    return this.brook.admin().describeTopic(topic);
+    return this.brook.admin().describeTopic(topic, { maxLagBytes: this.options.maxReplicaLagBytes });
   }
 
   @Post(':topic/partitions')

@@ -1,4 +1,6 @@
 import type { BrookContext } from '../client/context.js';
+import type { ClusterAdmin, ClusterDescription } from './cluster-admin.js';
+import type { TopologyOptions } from './topology-read.js';
 import type { DeadLetterAdmin } from '../dead-letters/dead-letter-admin.js';
 import type { ReadMessagesRequest, ReadMessagesResult } from '../message/read-messages.js';
 import type { GroupAdmin, GroupDescription, GroupListing, ResetOffsetsRequest } from '../groups/group-admin.js';
@@ -15,6 +17,7 @@ export class Admin {
     private readonly groups: GroupAdmin,
     /** Dead-letter topics: list, get, count, replay, purge, and the audit log of replays and purges. */
     readonly deadLetters: DeadLetterAdmin,
+    private readonly cluster: ClusterAdmin,
   ) {}
 
   /** Creates a topic; `true` if created, `false` if it already existed with the same configuration. */
@@ -27,9 +30,20 @@ export class Admin {
     return this.topics.listTopics();
   }
 
-  /** Retention, and per partition the log start/end offsets, leader and replicas. */
-  describeTopic(topic: string): Promise<TopicDescription> {
-    return this.topics.describeTopic(topic);
+  /**
+   * Retention, and per partition the log start/end offsets, the leader, its replicas, which of them
+   * are in sync and each one's replication lag in bytes.
+   */
+  describeTopic(topic: string, options?: TopologyOptions): Promise<TopicDescription> {
+    return this.topics.describeTopic(topic, options);
+  }
+
+  /**
+   * Every Redis server of the deployment — role, slots, replication offset, lag and in-sync state
+   * — and the partitions each primary leads.
+   */
+  describeCluster(options?: TopologyOptions): Promise<ClusterDescription> {
+    return this.cluster.describeCluster(options);
   }
 
   /** Grows a topic to `partitions` partitions; partitions never shrink. */

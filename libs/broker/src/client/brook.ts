@@ -1,4 +1,5 @@
 import { Admin } from '../admin/admin.js';
+import { ClusterAdmin } from '../admin/cluster-admin.js';
 import { Consumer } from '../consumer/consumer.js';
 import { ShareConsumer } from '../consumer/share-consumer.js';
 import type { ShareConsumerOptions } from '../consumer/share-consumer.options.js';
@@ -52,6 +53,7 @@ export class Brook {
       this.topicAdmin,
       new GroupAdmin(this.ctx, this.registry),
       new DeadLetterAdmin(this.ctx, this.registry, () => (this.adminProducer ??= this.producer()), new AuditLog(this.ctx)),
+      new ClusterAdmin(this.ctx, this.registry),
     );
     return this.adminClient;
   }

@@ -1,70 +1,206 @@
 import { Cluster, type Redis } from 'ioredis';
+import { withTimeout } from './request-timeout.js';
+import { parseClusterShards, parseClusterSlots, parseReplicationInfo, type ReplicationInfo, type Shard } from './replication-info.js';
 import type { RedisClient } from './scripts.js';
+
+/**
+ * Most bytes a replica may be behind its primary's replication offset and still count as in sync,
+ * unless a call says otherwise. Replicas acknowledge their offset once a second, so the measured
+ * lag includes up to a second of writes: 1 MiB keeps a replica of a shard taking under about
+ * 1 MiB/s in sync while it keeps up, and flags one that stopped applying within a second or two
+ * under such load.
+ */
+export const DEFAULT_MAX_REPLICA_LAG_BYTES = 1_048_576;
+
+/** One replica of a partition's leader. */
+export interface ReplicaStatus {
+  /** `host:port`. */
+  address: string;
+  /**
+   * `online`, or what keeps it from being online: `wait_bgsave` and `send_bulk` (a full sync in
+   * progress, as the primary reports it), `loading`, `failed` (Cluster health) or `unknown`.
+   */
+  state: string;
+  /** Replication offset (bytes) the replica last acknowledged; null when unknown. */
+  offset: number | null;
+  /** Bytes the replica is behind the leader's replication offset; null when unknown. */
+  lagBytes: number | null;
+  /** Online and at most `maxLagBytes` behind; a replica whose lag is unknown is not counted. */
+  inSync: boolean;
+}
 
 /** Which Redis server leads a partition and which replicate it, as `host:port`. */
 export interface Leadership {
+  /** The primary serving the partition's slot, or `'unknown'` when none does. */
   leader: string;
+  /** Every replica of the leader, whatever its state (Kafka's replicas). */
   replicas: string[];
+  /** The replicas that are online and within the lag threshold (Kafka's ISR). */
+  inSyncReplicas: string[];
+  /** Per replica: state, acknowledged offset and lag behind the leader. */
+  replicaStatus: ReplicaStatus[];
 }
 
-/** Maps a key to the servers that hold it. */
-export type LeadershipLookup = (key: string) => Leadership;
-
-/** Reads the current replication topology once and answers per key. */
-export async function readTopology(client: RedisClient): Promise<LeadershipLookup> {
-  if (client instanceof Cluster) {
-    const shards = await readClusterShards(client);
-    return (key) => shards.find((shard) => shard.slots.some(([from, to]) => slotOf(key) >= from && slotOf(key) <= to))?.leadership ?? { leader: 'unknown', replicas: [] };
-  }
-  const leadership = await readReplication(client);
-  return () => leadership;
-}
-
-async function readReplication(client: Redis): Promise<Leadership> {
-  const info = await client.info('replication');
-  const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
-  const self = `${client.stream?.remoteAddress ?? client.options.host}:${client.stream?.remotePort ?? client.options.port}`;
-  if (field('role') === 'slave') {
-    return { leader: `${field('master_host')}:${field('master_port')}`, replicas: [self] };
-  }
-  const replicas: string[] = [];
-  for (const match of info.matchAll(/^slave\d+:(.*)$/gm)) {
-    const attrs = Object.fromEntries(match[1].trim().split(',').map((kv) => kv.split('=') as [string, string]));
-    if (attrs.state === 'online') replicas.push(`${attrs.ip}:${attrs.port}`);
-  }
-  return { leader: self, replicas };
-}
-
-interface Shard {
+/** One Redis server of the deployment. */
+export interface RedisNode {
+  /** Cluster node id; null outside a Cluster. */
+  id: string | null;
+  /** `host:port`. */
+  address: string;
+  role: 'primary' | 'replica';
+  /** For a replica: the `host:port` of its primary. */
+  primary: string | null;
+  /** `online` when healthy; otherwise the state a replica or failing node is in. */
+  state: string;
+  /** Hash slot ranges it serves (primaries of a Cluster); `[[0, 16383]]` for a lone primary. */
   slots: Array<[number, number]>;
-  leadership: Leadership;
+  /** Replication offset in bytes; null when unknown. */
+  replicationOffset: number | null;
+  /** For a replica: bytes behind its primary; null for primaries or when unknown. */
+  lagBytes: number | null;
+  /** For a replica: whether it counts as in sync; null for primaries. */
+  inSync: boolean | null;
 }
 
-function pairsToObject(flat: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (Array.isArray(flat)) for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
-  else if (flat && typeof flat === 'object') Object.assign(out, flat);
-  return out;
+/** How Brook is connected to Redis. */
+export type DeploymentMode = 'standalone' | 'sentinel' | 'cluster';
+
+/** The replication topology as read at one moment. */
+export interface Topology {
+  mode: DeploymentMode;
+  nodes: RedisNode[];
+  /** The servers that hold `key`. */
+  leadershipOf(key: string): Leadership;
 }
 
-async function readClusterShards(cluster: Cluster): Promise<Shard[]> {
-  const reply = (await cluster.call('CLUSTER', 'SHARDS')) as unknown[];
-  return reply.map((raw) => {
-    const shard = pairsToObject(raw);
-    const ranges = (shard.slots as Array<number | string>).map(Number);
-    const slots: Array<[number, number]> = [];
-    for (let i = 0; i + 1 < ranges.length; i += 2) slots.push([ranges[i], ranges[i + 1]]);
-    const nodes = (shard.nodes as unknown[]).map(pairsToObject);
-    const address = (node: Record<string, unknown>) => `${node.ip ?? node.endpoint}:${node.port ?? node['tls-port']}`;
-    const primary = nodes.find((n) => n.role === 'master');
+/** What {@link readTopology} needs to know. */
+export interface TopologyReadOptions {
+  /** See {@link DEFAULT_MAX_REPLICA_LAG_BYTES}. */
+  maxLagBytes: number;
+  /** How long each server may take to answer `INFO replication`; a server that does not is reported with unknown offsets. */
+  timeoutMs: number;
+}
+
+const ALL_SLOTS: Array<[number, number]> = [[0, 16_383]];
+const UNKNOWN: Leadership = { leader: 'unknown', replicas: [], inSyncReplicas: [], replicaStatus: [] };
+
+/**
+ * Reads the current replication topology: `CLUSTER SHARDS` (or `CLUSTER SLOTS` where refused) for
+ * the shape of a Cluster and `INFO replication` of each primary for offsets. Offsets come from the
+ * primaries rather than from `CLUSTER SHARDS`, whose offsets of other nodes are gossip that can be
+ * half a node timeout old.
+ */
+export async function readTopology(client: RedisClient, options: TopologyReadOptions): Promise<Topology> {
+  if (client instanceof Cluster) return readClusterTopology(client, options);
+  const info = parseReplicationInfo(await client.info('replication'));
+  const self = `${client.stream?.remoteAddress ?? client.options.host}:${client.stream?.remotePort ?? client.options.port}`;
+  const mode: DeploymentMode = client.options.sentinels ? 'sentinel' : 'standalone';
+  const nodes = info.role === 'replica' ? nodesSeenFromReplica(self, info) : nodesOfShard(null, self, ALL_SLOTS, info, [], options.maxLagBytes);
+  const leadership = leadershipOfShard(nodes);
+  return { mode, nodes, leadershipOf: () => leadership };
+}
+
+async function readClusterTopology(cluster: Cluster, options: TopologyReadOptions): Promise<Topology> {
+  const shards = await readShards(cluster);
+  const clients = new Map(cluster.nodes('master').map((node) => [`${node.options.host}:${node.options.port}`, node]));
+  const byShard = await Promise.all(
+    shards.map(async (shard) => {
+      const primary = shard.nodes.find((node) => node.role === 'primary');
+      if (primary === undefined) return { shard, nodes: [] as RedisNode[] };
+      const info = await readInfo(clients.get(primary.address), options.timeoutMs);
+      return { shard, nodes: nodesOfShard(primary.id, primary.address, shard.slots, info, shard.nodes, options.maxLagBytes, primary.health) };
+    }),
+  );
+  const ranges = byShard
+    .flatMap(({ shard, nodes }) => shard.slots.map(([from, to]) => ({ from, to, leadership: leadershipOfShard(nodes) })))
+    .sort((a, b) => a.from - b.from);
+  return {
+    mode: 'cluster',
+    nodes: byShard.flatMap(({ nodes }) => nodes),
+    leadershipOf: (key) => {
+      const slot = slotOf(key);
+      return ranges.find(({ from, to }) => slot >= from && slot <= to)?.leadership ?? UNKNOWN;
+    },
+  };
+}
+
+async function readShards(cluster: Cluster): Promise<Shard[]> {
+  try {
+    return parseClusterShards((await cluster.call('CLUSTER', 'SHARDS')) as unknown[]);
+  } catch (error) {
+    // Servers or proxies that do not offer CLUSTER SHARDS still answer CLUSTER SLOTS (without health or offsets).
+    if (!/unknown (sub)?command|NOPERM|not allowed/i.test(String((error as Error).message))) throw error;
+    return parseClusterSlots((await cluster.call('CLUSTER', 'SLOTS')) as unknown[]);
+  }
+}
+
+async function readInfo(client: Redis | undefined, timeoutMs: number): Promise<ReplicationInfo | undefined> {
+  if (client === undefined) return undefined;
+  try {
+    return parseReplicationInfo(await withTimeout(client.info('replication'), timeoutMs, 'read INFO replication'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A primary and its replicas. Replicas and offsets come from the primary's `INFO replication`
+ * when it answered, else from what the Cluster reported (`known`).
+ */
+function nodesOfShard(
+  id: string | null,
+  address: string,
+  slots: Array<[number, number]>,
+  info: ReplicationInfo | undefined,
+  known: Shard['nodes'],
+  maxLagBytes: number,
+  health = 'online',
+): RedisNode[] {
+  const primaryOffset = info?.offset ?? known.find((node) => node.address === address)?.offset ?? null;
+  const primary: RedisNode = { id, address, role: 'primary', primary: null, state: health, slots, replicationOffset: primaryOffset, lagBytes: null, inSync: null };
+  const fromInfo = new Map((info?.replicas ?? []).map((replica) => [replica.address, replica]));
+  const addresses = [...new Set([...known.filter((node) => node.role === 'replica').map((node) => node.address), ...fromInfo.keys()])];
+  const replicas = addresses.map((replicaAddress): RedisNode => {
+    const listed = fromInfo.get(replicaAddress);
+    const gossip = known.find((node) => node.address === replicaAddress);
+    // A replica the primary does not list is not connected to it, whatever the Cluster's health says.
+    const state = listed?.state ?? (info !== undefined ? 'disconnected' : gossip?.health ?? 'unknown');
+    const offset = listed?.offset ?? (info !== undefined ? null : gossip?.offset ?? null);
+    const lagBytes = offset === null || primaryOffset === null ? null : Math.max(0, primaryOffset - offset);
     return {
-      slots,
-      leadership: {
-        leader: primary ? address(primary) : 'unknown',
-        replicas: nodes.filter((n) => n.role === 'replica' && n.health === 'online').map(address),
-      },
+      id: gossip?.id ?? null,
+      address: replicaAddress,
+      role: 'replica',
+      primary: address,
+      state,
+      slots: [],
+      replicationOffset: offset,
+      lagBytes,
+      inSync: state === 'online' && lagBytes !== null && lagBytes <= maxLagBytes,
     };
   });
+  return [primary, ...replicas];
+}
+
+/** Connected to a replica: its primary is known by address only. */
+function nodesSeenFromReplica(self: string, info: ReplicationInfo): RedisNode[] {
+  const primary = info.primary!.address;
+  return [
+    { id: null, address: primary, role: 'primary', primary: null, state: 'unknown', slots: ALL_SLOTS, replicationOffset: null, lagBytes: null, inSync: null },
+    { id: null, address: self, role: 'replica', primary, state: info.primary!.linkUp ? 'online' : 'disconnected', slots: [], replicationOffset: info.offset, lagBytes: null, inSync: false },
+  ];
+}
+
+function leadershipOfShard(nodes: RedisNode[]): Leadership {
+  const primary = nodes.find((node) => node.role === 'primary');
+  if (primary === undefined) return UNKNOWN;
+  const replicas = nodes.filter((node) => node.role === 'replica');
+  return {
+    leader: primary.address,
+    replicas: replicas.map((node) => node.address),
+    inSyncReplicas: replicas.filter((node) => node.inSync).map((node) => node.address),
+    replicaStatus: replicas.map(({ address, state, replicationOffset, lagBytes, inSync }) => ({ address, state, offset: replicationOffset, lagBytes, inSync: inSync === true })),
+  };
 }
 
 const CRC16_TABLE = (() => {

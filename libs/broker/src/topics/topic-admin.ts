@@ -4,7 +4,8 @@ import { InvalidArgumentError, TopicConflictError, UnknownTopicError } from '../
 import { readMessages, type ReadMessagesRequest, type ReadMessagesResult } from '../message/read-messages.js';
 import { assertValidName } from '../names/names.js';
 import { SCRIPTS } from '../redis/script-table.js';
-import { readTopology, type Leadership } from '../redis/topology.js';
+import type { Leadership } from '../redis/topology.js';
+import { readTopologyWith, type TopologyOptions } from '../admin/topology-read.js';
 import { fromStored, MAX_PARTITIONS, toStored, type TopicConfig } from './topic.js';
 import type { TopicRegistry } from './topic-registry.js';
 
@@ -83,10 +84,10 @@ export class TopicAdmin {
     return topics.map(({ topic, partitions }) => ({ topic, partitions }));
   }
 
-  /** A topic's retention and, per partition, log start and end offsets, leader and replicas. */
-  async describeTopic(topic: string): Promise<TopicDescription> {
+  /** A topic's retention and, per partition, log start and end offsets, leader, replicas and their lag. */
+  async describeTopic(topic: string, options?: TopologyOptions): Promise<TopicDescription> {
     const config = await this.require(topic);
-    const lookup = await this.ctx.run('read the Redis topology', () => readTopology(this.ctx.client));
+    const { leadershipOf: lookup } = await readTopologyWith(this.ctx, options);
     const partitions = await Promise.all(
       range(config.partitions).map(async (partition) => {
         const { highOffset, lowOffset } = await this.ctx.call(SCRIPTS.partitionOffsets, { topic, partition });
