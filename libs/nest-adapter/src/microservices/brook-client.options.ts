@@ -1,4 +1,4 @@
-import { InvalidArgumentError, assertValidName, type Brook, type BrookLogger, type BrookOptions, type ConsumerOptions, type ProducerOptions } from '@brook/broker';
+import { InvalidArgumentError, assertValidName, type Brook, type BrookLogger, type BrookOptions, type ProducerOptions } from '@brook/broker';
 import { assertConnection } from './brook-server.options.js';
 
 /** Options of `new BrookClient()`. */
@@ -11,13 +11,13 @@ export interface BrookClientOptions extends Omit<BrookOptions, 'redis' | 'logger
   requestTimeoutMs?: number;
   /** Options of the producer behind `emit()` and `send()`. */
   producer?: ProducerOptions;
-  /** Settings of the consumer of this client's reply topic. */
-  consumer?: Omit<ConsumerOptions, 'group'>;
+  /** How often the reply topic is read while requests wait and nothing arrived. @defaultValue `10` */
+  replyPollIntervalMs?: number;
   /** Where Brook logs; Nest's `Logger` with the context 'Brook' by default. */
   logger?: BrookLogger;
 }
 
-export const DEFAULT_BROOK_CLIENT_OPTIONS = { requestTimeoutMs: 30_000 } satisfies Partial<BrookClientOptions>;
+export const DEFAULT_BROOK_CLIENT_OPTIONS = { requestTimeoutMs: 30_000, replyPollIntervalMs: 10 } satisfies Partial<BrookClientOptions>;
 
 /** Validated, frozen options with defaults; the input is not modified. */
 export function resolveBrookClientOptions(options: BrookClientOptions): Readonly<BrookClientOptions & typeof DEFAULT_BROOK_CLIENT_OPTIONS> {
@@ -26,9 +26,15 @@ export function resolveBrookClientOptions(options: BrookClientOptions): Readonly
   }
   assertConnection('BrookClient', options);
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_BROOK_CLIENT_OPTIONS.requestTimeoutMs;
-  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1 || requestTimeoutMs > 3_600_000) {
-    throw new InvalidArgumentError(`new BrookClient({ requestTimeoutMs }) must be an integer from 1 to 3600000 (ms); got ${JSON.stringify(options.requestTimeoutMs)}.`);
-  }
+  assertMs('requestTimeoutMs', requestTimeoutMs, 3_600_000);
+  const replyPollIntervalMs = options.replyPollIntervalMs ?? DEFAULT_BROOK_CLIENT_OPTIONS.replyPollIntervalMs;
+  assertMs('replyPollIntervalMs', replyPollIntervalMs, 60_000);
   if (options.clientId !== undefined) assertValidName('topic', `${options.clientId}.replies`);
-  return Object.freeze({ ...options, requestTimeoutMs });
+  return Object.freeze({ ...options, requestTimeoutMs, replyPollIntervalMs });
+}
+
+function assertMs(name: string, value: unknown, max: number): void {
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > max) {
+    throw new InvalidArgumentError(`new BrookClient({ ${name} }) must be an integer from 1 to ${max} (ms); got ${JSON.stringify(value)}.`);
+  }
 }

@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
-import { Brook, ClosedError, InvalidArgumentError, type BrookOptions, type Consumer, type Producer, type ReceivedMessage, type RecordMetadata } from '@brook/broker';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Logger } from '@nestjs/common';
+import { Brook, ClosedError, InvalidArgumentError, type BrookOptions, type PeekedMessage, type Producer, type RecordMetadata } from '@brook/broker';
 import { nestLogger } from '../nest-logger.js';
 import { BrookHeaders } from './brook-transport.constants.js';
 import { resolveBrookClientOptions, type BrookClientOptions, type DEFAULT_BROOK_CLIENT_OPTIONS } from './brook-client.options.js';
 import { toMessage, type ReplyPacket } from './transport-message.js';
 import { ReplyTimeoutError } from './transport.errors.js';
 
-/** This client's reply topic and the consumer reading it. */
+/** This client's reply topic and how far it was read. */
 interface Replies {
   topic: string;
-  consumer: Consumer;
+  nextOffset: number;
 }
 
 /**
@@ -20,8 +22,10 @@ interface Replies {
  * `requestTimeoutMs`. `data` is the message value, or `{ key, value, headers }` to set the key
  * (and with it the partition) and headers, as with the Kafka client.
  *
- * The reply topic is created on the first `send()`, is this instance's alone (one partition, read
- * by a consumer group of the same name) and is deleted by `close()`.
+ * The reply topic is created on the first `send()`, is this instance's alone (one partition) and is
+ * deleted by `close()`. It is read without a consumer group, from its start, and only while
+ * requests wait for replies: this instance is its only reader, so a group would only add state
+ * that outlives the topic.
  *
  * ```ts
  * const client = new BrookClient({ redis: process.env.REDIS_URL, clientId: 'checkout' });
@@ -36,6 +40,8 @@ export class BrookClient extends ClientProxy {
   private brook: Brook | undefined;
   private readonly pending = new Map<string, { callback: (packet: WritePacket) => void; timer: NodeJS.Timeout }>();
   private closed = false;
+  private polling = false;
+  private readonly logger = new Logger('BrookClient');
 
   constructor(options: BrookClientOptions) {
     super();
@@ -46,7 +52,7 @@ export class BrookClient extends ClientProxy {
   connect(): Promise<{ brook: Brook; producer: Producer }> {
     if (this.closed) return Promise.reject(new ClosedError('BrookClient'));
     this.connection ??= (async () => {
-      const { brook: shared, redis, logger, producer, consumer: _consumer, requestTimeoutMs: _timeout, ...client } = this.options;
+      const { brook: shared, redis, logger, producer, requestTimeoutMs: _timeout, replyPollIntervalMs: _interval, ...client } = this.options;
       const brook = shared ?? new Brook({ ...client, redis: redis as BrookOptions['redis'], logger: logger ?? nestLogger() });
       this.brook = brook;
       return { brook, producer: brook.producer(producer) };
@@ -55,7 +61,7 @@ export class BrookClient extends ClientProxy {
   }
 
   /**
-   * Fails requests still waiting for a reply, stops the reply consumer, deletes the reply topic,
+   * Fails requests still waiting for a reply, deletes the reply topic,
    * flushes the producer and closes the connection (not a `brook` passed in).
    */
   async close(): Promise<void> {
@@ -68,10 +74,7 @@ export class BrookClient extends ClientProxy {
     const connection = await this.connection?.catch(() => undefined);
     const replies = await this.replies?.catch(() => undefined);
     if (connection === undefined) return;
-    if (replies !== undefined) {
-      await replies.consumer.stop();
-      await connection.brook.admin().deleteTopic(replies.topic);
-    }
+    if (replies !== undefined) await connection.brook.admin().deleteTopic(replies.topic);
     await connection.producer.close();
     if (this.options.brook === undefined) await connection.brook.close();
   }
@@ -106,6 +109,7 @@ export class BrookClient extends ClientProxy {
       const message = toMessage(packet.data);
       const headers = { ...message.headers, [BrookHeaders.CORRELATION_ID]: id, [BrookHeaders.REPLY_TOPIC]: replies.topic };
       await producer.send({ topic, messages: [{ ...message, headers }] });
+      this.pollReplies(replies);
     })().catch((error: unknown) => {
       if (!this.pending.has(id)) return;
       this.settle(id);
@@ -114,21 +118,44 @@ export class BrookClient extends ClientProxy {
     return () => this.settle(id);
   }
 
-  /** Creates this instance's reply topic and starts reading it, once. */
+  /** Creates this instance's reply topic, once. */
   private openReplies(): Promise<Replies> {
     this.replies ??= (async () => {
       const { brook } = await this.connect();
       const topic = `${this.options.clientId ?? 'brook'}.replies.${randomUUID()}`;
       await brook.admin().createTopic({ topic, partitions: 1 });
-      const consumer = brook.consumer({ ...this.options.consumer, group: topic });
-      await consumer.subscribe({ topic, fromBeginning: true, deadLetter: { enabled: false } });
-      await consumer.run({ eachMessage: async ({ message }) => this.receive(message) });
-      return { topic, consumer };
+      return { topic, nextOffset: 0 };
     })();
     return this.replies;
   }
 
-  private receive(message: ReceivedMessage): void {
+  /**
+   * Reads the reply topic while requests wait: at once after a request went out, then every
+   * `replyPollIntervalMs` while nothing new arrived. A failed read is logged and tried again;
+   * the requests' timeouts bound the wait.
+   */
+  private pollReplies(replies: Replies): void {
+    if (this.polling) return;
+    this.polling = true;
+    void (async () => {
+      const admin = (await this.connect()).brook.admin();
+      while (this.pending.size > 0 && !this.closed) {
+        let arrived = 0;
+        try {
+          const { messages, nextOffset } = await admin.readMessages({ topic: replies.topic, partition: 0, offset: replies.nextOffset, limit: 1_000 });
+          replies.nextOffset = nextOffset;
+          arrived = messages.length;
+          for (const message of messages) this.receive(message);
+        } catch (error) {
+          this.logger.warn(`BrookClient could not read its reply topic '${replies.topic}': ${(error as Error).message}`);
+        }
+        if (arrived === 0) await sleep(this.options.replyPollIntervalMs);
+      }
+      this.polling = false;
+    })();
+  }
+
+  private receive(message: PeekedMessage): void {
     const id = message.headers[BrookHeaders.CORRELATION_ID];
     const entry = id === undefined ? undefined : this.pending.get(id);
     // A reply nobody waits for any more (timed out, unsubscribed) is dropped.

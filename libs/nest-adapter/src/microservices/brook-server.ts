@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import { Brook, InvalidArgumentError, type BrookOptions, type EachMessagePayload, type Producer } from '@brook/broker';
+import { Brook, InvalidArgumentError, jsonCodec, type BrookOptions, type EachMessagePayload, type Producer } from '@brook/broker';
 import { isObservable, lastValueFrom, type Observable } from 'rxjs';
 import { ExclusiveGroup } from '../exclusive-group.js';
 import { resolveGroupSettings } from '../group-settings.js';
@@ -84,7 +84,8 @@ export class BrookServer extends Server implements CustomTransportStrategy {
     const routes = this.routes();
     this.brook = brook ?? new Brook({ ...client, redis: redis as BrookOptions['redis'], logger: logger ?? nestLogger() });
     for (const topic of topics ?? []) await this.brook.admin().createTopic(topic);
-    const replies = this.brook.producer(producer);
+    // Replies are the transport's envelopes ({ response, err, isDisposed }), read by clients as JSON.
+    const replies = this.brook.producer({ ...producer, codec: jsonCodec });
     this.replies = replies;
     const deps = { brook: this.brook, options: { retry, deadLetter, consumer }, logger: this.nestLogger };
     for (const settings of resolveGroupSettings(routes).values()) {
