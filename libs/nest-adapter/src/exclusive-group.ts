@@ -1,10 +1,10 @@
 import { InvalidArgumentError, type Consumer, type EachBatchPayload, type EachMessagePayload } from '@brook/broker';
 import { BatchContext } from './batch-context.js';
-import { watchConsumer, type GroupRunner, type GroupRunnerDeps } from './group-runner.js';
+import { watchConsumer, type GroupConsumerDeps, type GroupRunner } from './group-runner.js';
 import type { GroupSettings } from './group-settings.js';
 import { createHandlerInvoker } from './handler-invoker.js';
 import { MessageContext } from './message-context.js';
-import { decoratorOf } from './subscribe.decorator.js';
+import { decoratorOf, type SubscriptionMetadata } from './subscribe.decorator.js';
 import type { DiscoveredHandler } from './subscription.explorer.js';
 
 /**
@@ -20,7 +20,7 @@ export class ExclusiveGroup implements GroupRunner {
 
   constructor(
     readonly settings: GroupSettings,
-    private readonly deps: GroupRunnerDeps,
+    private readonly deps: GroupConsumerDeps,
   ) {
     this.consumer = deps.brook.consumer({ ...deps.options.consumer, group: settings.group });
     watchConsumer(this.consumer, settings.group, deps.logger, () => (this.running = false));
@@ -36,6 +36,26 @@ export class ExclusiveGroup implements GroupRunner {
   }
 
   async add({ instance, methodName, origin, subscription }: DiscoveredHandler): Promise<void> {
+    const contextCreator = this.deps.contextCreator;
+    if (contextCreator === undefined) {
+      throw new InvalidArgumentError(`${origin}: ExclusiveGroup.add needs Nest's ExternalContextCreator; add handlers that already run through Nest's pipeline with route().`);
+    }
+    if (subscription.kind === 'batch') {
+      const invoke = createHandlerInvoker<BatchContext>(contextCreator, instance, methodName);
+      await this.route(subscription, origin, (payload: EachBatchPayload) => invoke(payload.batch.messages.map((message) => message.value), new BatchContext(payload)));
+    } else {
+      const invoke = createHandlerInvoker<MessageContext>(contextCreator, instance, methodName);
+      await this.route(subscription, origin, (payload: EachMessagePayload) => invoke(payload.message.value, new MessageContext(payload)));
+    }
+  }
+
+  /**
+   * Subscribes to the subscription's topic and hands its messages to `handle`, under the
+   * subscription's retry policy and dead-lettering (named `origin` in dead letters). The
+   * microservices transport routes its `@EventPattern` handlers here, which already run through
+   * Nest's pipeline.
+   */
+  async route<P extends EachMessagePayload | EachBatchPayload>(subscription: SubscriptionMetadata, origin: string, handle: (payload: P) => Promise<void>): Promise<void> {
     const { kind, topic, group, options } = subscription;
     try {
       await this.consumer.subscribe({ topic, fromBeginning: options.fromBeginning, retry: options.retry, deadLetter: options.deadLetter, handlerName: origin });
@@ -43,13 +63,7 @@ export class ExclusiveGroup implements GroupRunner {
       throw new InvalidArgumentError(`${origin}: ${decoratorOf(kind)}('${topic}', '${group}') cannot start: ${(error as Error).message}`, { cause: error });
     }
     this.origins.push(origin);
-    if (kind === 'batch') {
-      const invoke = createHandlerInvoker<BatchContext>(this.deps.contextCreator, instance, methodName);
-      this.route(topic, (payload: EachBatchPayload) => invoke(payload.batch.messages.map((message) => message.value), new BatchContext(payload)));
-    } else {
-      const invoke = createHandlerInvoker<MessageContext>(this.deps.contextCreator, instance, methodName);
-      this.route(topic, (payload: EachMessagePayload) => invoke(payload.message.value, new MessageContext(payload)));
-    }
+    this.dispatch.set(topic, handle as (payload: never) => Promise<void>);
   }
 
   async start(): Promise<void> {
@@ -67,9 +81,5 @@ export class ExclusiveGroup implements GroupRunner {
 
   async stop(): Promise<void> {
     await this.consumer.stop();
-  }
-
-  private route<P>(topic: string, handle: (payload: P) => Promise<void>): void {
-    this.dispatch.set(topic, handle as (payload: never) => Promise<void>);
   }
 }

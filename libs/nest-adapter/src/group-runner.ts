@@ -5,12 +5,18 @@ import type { BrokerModuleOptions } from './broker.options.js';
 import type { GroupSettings } from './group-settings.js';
 import type { DiscoveredHandler } from './subscription.explorer.js';
 
-/** What a group runner needs from the module. */
-export interface GroupRunnerDeps {
+/** What a group's consumer needs: the client, the retry and consumer defaults, a logger. */
+export interface GroupConsumerDeps {
   brook: Brook;
   options: Pick<BrokerModuleOptions, 'retry' | 'deadLetter' | 'consumer'>;
-  contextCreator: ExternalContextCreator;
   logger: Logger;
+  /** Runs discovered handlers through Nest's pipeline; absent where handlers arrive wrapped already (the microservices transport). */
+  contextCreator?: ExternalContextCreator;
+}
+
+/** What a group runner needs from the module. */
+export interface GroupRunnerDeps extends GroupConsumerDeps {
+  contextCreator: ExternalContextCreator;
 }
 
 /** One group's consumer(s) and the handlers they dispatch to. */
