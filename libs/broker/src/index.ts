@@ -49,6 +49,7 @@ export type { BackoffPolicy } from './retry/backoff.js';
 export type { TopicPartition, TopicPartitions } from './consumer/topic-partition.js';
 
 export { jsonCodec, type Codec } from './codec/codec.js';
+export { CORRELATION_ID_HEADER, correlationIdOf } from './tracing/correlation.js';
 export type { Acks, Headers, Message, ProducerRecord, ReceivedMessage, RecordMetadata } from './message/message.js';
 
 export {

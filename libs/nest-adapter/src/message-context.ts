@@ -1,4 +1,4 @@
-import type { EachMessagePayload, Headers, ReceivedMessage, ShareMessagePayload } from '@brook/broker';
+import { correlationIdOf, type EachMessagePayload, type Headers, type ReceivedMessage, type ShareMessagePayload } from '@brook/broker';
 
 /**
  * What a `@Subscribe` handler knows about the message besides its payload; inject it with
@@ -29,6 +29,14 @@ export class MessageContext {
 
   get timestamp(): number {
     return this.payload.message.timestamp;
+  }
+
+  /**
+   * Ties this message to the work around it: the `brook-correlation-id` header (a producer sets it
+   * from a message's `correlationId`), else the trace id of its `traceparent` header, else `undefined`.
+   */
+  get correlationId(): string | undefined {
+    return correlationIdOf(this.payload.message.headers);
   }
 
   /** 1 for the first delivery; continues across restarts and takeovers. */

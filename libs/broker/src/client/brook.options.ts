@@ -16,6 +16,11 @@ export interface BrookOptions {
   metadataMaxAgeMs?: number;
   /** Receives background events. @defaultValue warnings and errors to stderr */
   logger?: BrookLogger;
+  /**
+   * OpenTelemetry spans for produced and consumed messages, when `@opentelemetry/api` is installed
+   * and an SDK is registered; `false` never loads the API. @defaultValue `true`
+   */
+  tracing?: boolean;
 }
 
 /** Options with every default applied. */
@@ -26,6 +31,7 @@ export interface ResolvedBrookOptions {
   readonly connection: Readonly<ConnectionSettings>;
   readonly metadataMaxAgeMs: number;
   readonly logger: BrookLogger;
+  readonly tracing: boolean;
 }
 
 export const DEFAULT_BROOK_OPTIONS = {
@@ -33,6 +39,7 @@ export const DEFAULT_BROOK_OPTIONS = {
   prefix: 'brook',
   connection: { retries: 5, initialBackoffMs: 100, maxBackoffMs: 2_000, connectTimeoutMs: 5_000, commandTimeoutMs: 10_000 },
   metadataMaxAgeMs: 30_000,
+  tracing: true,
 } satisfies Omit<ResolvedBrookOptions, 'redis' | 'logger'>;
 
 const CLIENT_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -64,6 +71,8 @@ export function resolveBrookOptions(options: BrookOptions): ResolvedBrookOptions
   assertInteger('connection.commandTimeoutMs', connection.commandTimeoutMs, 10, 600_000);
   const metadataMaxAgeMs = options.metadataMaxAgeMs ?? DEFAULT_BROOK_OPTIONS.metadataMaxAgeMs;
   assertInteger('metadataMaxAgeMs', metadataMaxAgeMs, 0);
+  const tracing = options.tracing ?? DEFAULT_BROOK_OPTIONS.tracing;
+  if (typeof tracing !== 'boolean') throw new InvalidArgumentError(`tracing must be true or false; got ${JSON.stringify(tracing)}.`);
   return Object.freeze({
     redis: options.redis,
     clientId,
@@ -71,5 +80,6 @@ export function resolveBrookOptions(options: BrookOptions): ResolvedBrookOptions
     connection: Object.freeze(connection),
     metadataMaxAgeMs,
     logger: options.logger ?? createConsoleLogger(),
+    tracing,
   });
 }

@@ -5,6 +5,8 @@ import { decodeValue } from '../message/wire.js';
 import { readLogEntry, type LogEntry } from '../redis/packed-entries.js';
 import { classifyFailure, type FailureReason } from '../retry/retry-decision.js';
 import type { RetryPolicy } from '../retry/retry.options.js';
+import type { AttemptTrace } from '../tracing/attempt-trace.js';
+import type { ProcessTracing } from '../tracing/process-tracing.js';
 import { Deadlines } from './deadlines.js';
 import type { PayloadControls } from './handler-runner.js';
 
@@ -51,6 +53,8 @@ export interface BatchOutcome {
   failure?: { reason: FailureReason; error: unknown };
   /** The handler returned after it saw `isRunning()` false: the entries not resolved were not processed. */
   stopped?: boolean;
+  /** The span of a failed batch under a registered tracing SDK; the caller records what follows and ends it. */
+  trace?: AttemptTrace;
 }
 
 /**
@@ -64,6 +68,7 @@ export class BatchRunner {
     private readonly handler: EachBatchHandler,
     private readonly codec: Codec,
     private readonly policy: RetryPolicy,
+    private readonly tracing?: ProcessTracing,
   ) {
     this.deadlines = new Deadlines(policy.handlerTimeoutMs);
   }
@@ -116,11 +121,18 @@ export class BatchRunner {
       signal,
     };
     const resolvedEntries = () => decoded.filter((entry) => entry.offset <= resolvedUpTo);
+    const traced = this.tracing?.startBatch(topic, partition, messages);
+    const failed = (failure: NonNullable<BatchOutcome['failure']>): BatchOutcome => ({
+      resolved: resolvedEntries(),
+      undecodable,
+      failure,
+      ...(traced === undefined ? {} : { trace: this.tracing!.failed(traced, failure.error) }),
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         const deadline = this.deadlines.watch(() => reject(new HandlerTimeoutError(this.policy.handlerTimeoutMs)));
         Promise.resolve()
-          .then(() => this.handler(payload))
+          .then(() => (traced === undefined ? this.handler(payload) : this.tracing!.run(traced, this.handler, payload)))
           .then(
             () => {
               this.deadlines.settle(deadline);
@@ -133,17 +145,17 @@ export class BatchRunner {
           );
       });
       settled = true;
+      if (traced !== undefined) this.tracing!.succeeded(traced);
       // A handler that saw isRunning() turn false may have returned early: only what it resolved is done.
       return { resolved: sawStop ? resolvedEntries() : decoded, undecodable, ...(sawStop ? { stopped: true } : {}) };
     } catch (error) {
       // A handler that ran out of time keeps running; whatever it resolves later no longer counts.
       settled = true;
-      const resolved = resolvedEntries();
       if (error instanceof HandlerTimeoutError) {
         timeout.abort(error);
-        return { resolved, undecodable, failure: { reason: 'timeout', error } };
+        return failed({ reason: 'timeout', error });
       }
-      return { resolved, undecodable, failure: { reason: classifyFailure(error, this.policy), error } };
+      return failed({ reason: classifyFailure(error, this.policy), error });
     }
   }
 }

@@ -12,6 +12,7 @@ import type { RedisClient } from '../redis/scripts.js';
 import { nodeServing, slotOf } from '../redis/topology.js';
 import { mergeRetryOptions, resolveRetryPolicy } from '../retry/retry.options.js';
 import type { TopicRegistry } from '../topics/topic-registry.js';
+import { ProcessTracing } from '../tracing/process-tracing.js';
 import type { ConsumerEvents } from './consumer.events.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions, type SubscribeOptions } from './consumer.options.js';
 import { BlockingFetcher } from './fetcher.js';
@@ -117,11 +118,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     const handler = options.eachMessage ?? options.eachBatch!;
     const defaultHandlerName = options.handlerName ?? (handler.name || (options.eachMessage ? 'eachMessage' : 'eachBatch'));
     assertHandlerName(defaultHandlerName);
+    const tracing = ProcessTracing.create(this.ctx.options.tracing, this.group);
     const perTopic = new Map(
       [...this.subscriptions].map(([topic, sub]) => {
         const policy = resolveRetryPolicy(mergeRetryOptions(options.retry, sub.retry), { ...options.deadLetter, ...sub.deadLetter });
-        const runner = options.eachMessage === undefined ? undefined : new HandlerRunner(options.eachMessage, this.options.codec, policy);
-        const batch = options.eachBatch === undefined ? undefined : new BatchRunner(options.eachBatch, this.options.codec, policy);
+        const runner = options.eachMessage === undefined ? undefined : new HandlerRunner(options.eachMessage, this.options.codec, policy, tracing);
+        const batch = options.eachBatch === undefined ? undefined : new BatchRunner(options.eachBatch, this.options.codec, policy, tracing);
         return [topic, { policy, runner, batch, handlerName: sub.handlerName ?? defaultHandlerName }] as const;
       }),
     );

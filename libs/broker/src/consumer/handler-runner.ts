@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { Codec } from '../codec/codec.js';
 import { HandlerTimeoutError } from '../errors/errors.js';
 import type { ReceivedMessage } from '../message/message.js';
@@ -5,11 +6,16 @@ import { decodeValue } from '../message/wire.js';
 import { readLogEntry, type LogEntry } from '../redis/packed-entries.js';
 import { classifyFailure, type FailureReason } from '../retry/retry-decision.js';
 import type { RetryPolicy } from '../retry/retry.options.js';
+import type { AttemptTrace } from '../tracing/attempt-trace.js';
+import type { ProcessTracing } from '../tracing/process-tracing.js';
 import { Deadlines } from './deadlines.js';
 import { MessagePayload, type EachMessageHandler } from './message-payload.js';
 
-/** How one attempt went. */
-export type AttemptOutcome = { ok: true } | { ok: false; reason: FailureReason; error: unknown };
+/**
+ * How one attempt went. A failed attempt under a registered tracing SDK carries its span, open
+ * until the caller recorded what follows (retry or dead letter) and ended it.
+ */
+export type AttemptOutcome = { ok: true } | { ok: false; reason: FailureReason; error: unknown; trace?: AttemptTrace };
 
 /** What a handler's payload offers beyond the message. */
 export interface PayloadControls {
@@ -34,22 +40,36 @@ export class HandlerRunner {
     private readonly handler: EachMessageHandler,
     private readonly codec: Codec,
     private readonly policy: RetryPolicy,
+    private readonly tracing?: ProcessTracing,
   ) {
     this.deadlines = new Deadlines(policy.handlerTimeoutMs);
   }
 
-  async run(topic: string, partition: number, entry: LogEntry, attempt: number, controls: PayloadControls, extend?: (payload: MessagePayload) => void): Promise<AttemptOutcome> {
+  run(topic: string, partition: number, entry: LogEntry, attempt: number, controls: PayloadControls, extend?: (payload: MessagePayload) => void): Promise<AttemptOutcome> {
     let message: ReceivedMessage;
     try {
       const raw = readLogEntry(entry);
       message = { offset: entry.offset, key: raw.key, value: decodeValue(raw, this.codec), headers: raw.headers, timestamp: raw.timestamp };
     } catch (error) {
-      return { ok: false, reason: 'undecodable', error };
+      return Promise.resolve({ ok: false, reason: 'undecodable', error });
     }
     const payload = new MessagePayload(topic, partition, message, attempt, controls.heartbeat, controls.pause, controls.lossSignal);
     extend?.(payload);
+    const traced = this.tracing?.startMessage(topic, partition, message, entry.messageId);
+    if (traced === undefined) return this.attempt(payload, undefined);
+    return this.attempt(payload, traced).then((outcome) => {
+      if (outcome.ok) {
+        this.tracing!.succeeded(traced);
+        return outcome;
+      }
+      return { ...outcome, trace: this.tracing!.failed(traced, outcome.error) };
+    });
+  }
+
+  /** Runs the handler (inside the span's context when traced) and waits for it within the timeout. */
+  private async attempt(payload: MessagePayload, traced: Context | undefined): Promise<AttemptOutcome> {
     try {
-      const handled = this.handler(payload);
+      const handled = traced === undefined ? this.handler(payload) : this.tracing!.run(traced, this.handler, payload);
       // A handler that returned no promise is done (or threw) already: no deadline to watch.
       if (!isPromiseLike(handled)) return OK;
       const outcome = await this.settledInTime(handled);

@@ -5,6 +5,7 @@ import { sleep } from '../client/sleep.js';
 import { deadLetterFields, summarizeError } from '../dead-letters/dead-letter-record.js';
 import { FencedError } from '../errors/errors.js';
 import type { LogEntry } from '../redis/packed-entries.js';
+import type { AttemptTrace } from '../tracing/attempt-trace.js';
 import { decideAfterFailure, decideBeforeAttempt, type DeadLetterDecision, type FailureReason } from '../retry/retry-decision.js';
 import { DueRetries } from './due-retries.js';
 import type { FetchTarget, FetchWant, Fetched } from './fetch-target.js';
@@ -383,13 +384,19 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
       await slot.hold();
       if (!this.mayStart()) return false;
       const outcome = await this.deps.runner!.run(this.topic, this.partition, entry, failed + 1, this.controls);
-      // Lost meanwhile: nothing may be acknowledged any more; the next owner delivers it again.
-      if (this.lostReason !== undefined) return false;
       if (outcome.ok) {
+        // Lost meanwhile: nothing may be acknowledged any more; the next owner delivers it again.
+        if (this.lostReason !== undefined) return false;
         this.outcomes.ack(entry, source);
         return true;
       }
-      const next = await this.afterFailure(entry, source, failed, outcome.reason, outcome.error);
+      let next: AfterFailure;
+      try {
+        if (this.lostReason !== undefined) return false;
+        next = await this.afterFailure(entry, source, failed, outcome.reason, outcome.error, outcome.trace);
+      } finally {
+        outcome.trace?.end();
+      }
       if (next.kind !== 'again') return next.kind === 'finished';
       failed = next.failed;
       lastError = outcome.error;
@@ -431,6 +438,7 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
           }
         },
       });
+      if (this.lostReason !== undefined || (outcome.stopped && outcome.resolved.length < runnable.length)) outcome.trace?.end();
       if (this.lostReason !== undefined) return false;
       for (const entry of outcome.resolved) if (!acknowledged.has(entry)) this.outcomes.ack(entry, source);
       // Returned early because the worker stops: the rest stays pending for the next owner.
@@ -443,14 +451,18 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
       const byEntry = new Map(runnable.map((message) => [message.entry, message]));
       const again: typeof open = [];
       let delayMs = 0;
-      for (const { entry, reason, error } of failedNow) {
-        const message = byEntry.get(entry)!;
-        const next = await this.afterFailure(entry, source, message.failed, reason, error);
-        if (next.kind === 'stop') return false;
-        if (next.kind === 'again') {
-          again.push({ entry, failed: next.failed, lastError: error });
-          delayMs = Math.max(delayMs, next.delayMs);
+      try {
+        for (const { entry, reason, error } of failedNow) {
+          const message = byEntry.get(entry)!;
+          const next = await this.afterFailure(entry, source, message.failed, reason, error, outcome.trace);
+          if (next.kind === 'stop') return false;
+          if (next.kind === 'again') {
+            again.push({ entry, failed: next.failed, lastError: error });
+            delayMs = Math.max(delayMs, next.delayMs);
+          }
         }
+      } finally {
+        outcome.trace?.end();
       }
       open = again;
       if (open.length > 0) {
@@ -462,10 +474,10 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
   }
 
   /** Decides and records what follows a failed attempt: dead letter, parked retry, or another attempt here. */
-  private async afterFailure(entry: LogEntry, source: MessageSource, failed: number, reason: FailureReason, cause: unknown): Promise<AfterFailure> {
+  private async afterFailure(entry: LogEntry, source: MessageSource, failed: number, reason: FailureReason, cause: unknown, trace?: AttemptTrace): Promise<AfterFailure> {
     const { policy, store, events } = this.deps;
     const decision = decideAfterFailure(policy, failed, reason, source);
-    if (decision.kind === 'dead-letter') return (await this.deadLetter(entry, source, decision, cause)) ? { kind: 'finished' } : { kind: 'stop' };
+    if (decision.kind === 'dead-letter') return (await this.deadLetter(entry, source, decision, cause, trace)) ? { kind: 'finished' } : { kind: 'stop' };
     const counted = reason === 'undecodable' ? failed : failed + 1;
     // A record of an attempt that will be retried keeps no stack: formatting one is the costly
     // part, and only the last failure's stack (taken when dead-lettering) is ever shown.
@@ -475,6 +487,7 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
       // Until the batch lands the message is still pending (or taken), so nothing is lost by moving on.
       this.outcomes.park({ id: entry.id, messageId: entry.messageId, source, attempt: counted, delayMs: decision.delayMs, error, fields: entry.fields });
       this.due.expect(decision.delayMs);
+      trace?.retried(entry.offset, counted + 1, decision.delayMs, 'non-blocking');
       events.retry({ ...retry, mode: 'non-blocking' });
       return { kind: 'finished' };
     }
@@ -490,11 +503,12 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
       if (recorded.status === 'stale') return { kind: 'finished' };
       attempts = recorded.attempts;
     }
+    trace?.retried(entry.offset, counted + 1, decision.delayMs, 'blocking');
     events.retry({ ...retry, mode: 'blocking' });
     return { kind: 'again', failed: attempts, delayMs: decision.delayMs };
   }
 
-  private async deadLetter(entry: LogEntry, source: MessageSource, decision: DeadLetterDecision, error: unknown): Promise<boolean> {
+  private async deadLetter(entry: LogEntry, source: MessageSource, decision: DeadLetterDecision, error: unknown, trace?: AttemptTrace): Promise<boolean> {
     const diagnostics = deadLetterFields({
       topic: this.topic,
       partition: this.partition,
@@ -511,6 +525,7 @@ export class PartitionWorker implements FetchTarget, RenewableLease {
     if (reply.deadLetterId !== '') {
       const { reason, attempts } = decision;
       const deadLetterId = `${this.partition}-${reply.deadLetterId}`;
+      trace?.deadLettered(entry.offset, reason, attempts, deadLetterId);
       this.deps.events.deadLetter({ topic: this.topic, partition: this.partition, offset: entry.offset, reason, attempts, error, deadLetterId });
     }
     return true;

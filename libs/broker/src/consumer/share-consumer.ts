@@ -6,6 +6,8 @@ import { retryRetriable } from '../client/io-retry.js';
 import { sleep } from '../client/sleep.js';
 import type { DeadLetterEvent, RetryEvent } from './worker-events.js';
 import { HandlerRunner } from './handler-runner.js';
+import type { AttemptTrace } from '../tracing/attempt-trace.js';
+import { ProcessTracing } from '../tracing/process-tracing.js';
 import type { EachMessagePayload } from './message-payload.js';
 import { Semaphore } from './semaphore.js';
 import { deadLetterFields, summarizeError } from '../dead-letters/dead-letter-record.js';
@@ -178,7 +180,12 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     if (this.subscriptions.size === 0) throw new InvalidArgumentError('Subscribe to at least one topic before run().');
     this.handlerName = options.handlerName ?? (options.eachMessage.name || 'eachMessage');
     this.policy = resolveRetryPolicy({ ...retry, attempts: this.options.deliveryLimit, mode: 'non-blocking' }, {});
-    this.runner = new HandlerRunner(options.eachMessage as (payload: EachMessagePayload) => Promise<void> | void, this.options.codec, this.policy);
+    this.runner = new HandlerRunner(
+      options.eachMessage as (payload: EachMessagePayload) => Promise<void> | void,
+      this.options.codec,
+      this.policy,
+      ProcessTracing.create(this.ctx.options.tracing, this.group),
+    );
     this.slots = new Semaphore(this.concurrency);
     this.ctx.assertOpen('consumer');
     this.status = 'running';
@@ -350,20 +357,26 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
         { heartbeat: () => this.renew(record), pause: () => () => undefined, lossSignal: record.loss.signal },
         (payload) => Object.assign(payload, { deliveryCount: delivery, renewLock: () => this.renew(record) }),
       );
-      if (this.lockGone(record)) {
-        this.emit('lock.lost', { topic: part.topic, partition: part.partition, offset: entry.offset, deliveryCount: delivery });
-        return this.forget(record);
+      const trace = outcome.ok ? undefined : outcome.trace;
+      try {
+        if (this.lockGone(record)) {
+          this.emit('lock.lost', { topic: part.topic, partition: part.partition, offset: entry.offset, deliveryCount: delivery });
+          return this.forget(record);
+        }
+        if (outcome.ok) {
+          record.running = false;
+          this.running--;
+          return this.settle(record);
+        }
+        const decision = decideAfterFailure(policy, failed, outcome.reason, 'log');
+        if (decision.kind === 'dead-letter') return await this.reject(record, decision, outcome.error, trace);
+        trace?.retried(entry.offset, delivery + 1, decision.delayMs, 'non-blocking');
+        this.emit('retry', { topic: part.topic, partition: part.partition, offset: entry.offset, attempt: delivery + 1, delayMs: decision.delayMs, mode: 'non-blocking', error: outcome.error });
+        this.releaseNow([record], decision.delayMs, JSON.stringify(summarizeError(outcome.error, { stack: false })));
+        this.forget(record);
+      } finally {
+        trace?.end();
       }
-      if (outcome.ok) {
-        record.running = false;
-        this.running--;
-        return this.settle(record);
-      }
-      const decision = decideAfterFailure(policy, failed, outcome.reason, 'log');
-      if (decision.kind === 'dead-letter') return await this.reject(record, decision, outcome.error);
-      this.emit('retry', { topic: part.topic, partition: part.partition, offset: entry.offset, attempt: delivery + 1, delayMs: decision.delayMs, mode: 'non-blocking', error: outcome.error });
-      this.releaseNow([record], decision.delayMs, JSON.stringify(summarizeError(outcome.error, { stack: false })));
-      this.forget(record);
     } catch (error) {
       this.forget(record);
       this.crash(error);
@@ -448,7 +461,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
   }
 
   /** Dead-letters a record (Kafka's REJECT). */
-  private async reject(record: Acquired, decision: DeadLetterDecision, error: unknown): Promise<void> {
+  private async reject(record: Acquired, decision: DeadLetterDecision, error: unknown, trace?: AttemptTrace): Promise<void> {
     const { part, entry, delivery } = record;
     try {
       const diagnostics = deadLetterFields({
@@ -478,6 +491,7 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
         { operation: 'dead-letter a record', initialBackoffMs: 50, maxBackoffMs: 1_000, shouldStop: () => performance.now() >= record.lockedUntil },
       );
       if (reply?.status === 'ok' && reply.deadLetterId !== '') {
+        trace?.deadLettered(entry.offset, decision.reason, decision.attempts, `${part.partition}-${reply.deadLetterId}`);
         this.emit('dead-letter', {
           topic: part.topic,
           partition: part.partition,

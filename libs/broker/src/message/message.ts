@@ -13,6 +13,8 @@ export interface Message {
   partition?: number;
   /** Milliseconds since the epoch; when absent, the time Redis appended the message (its clock, not the producer's). */
   timestamp?: number;
+  /** Ties the message to the work around it; sent as the `brook-correlation-id` header (1 to 200 characters). */
+  correlationId?: string;
 }
 
 /** Acknowledgement level of a produce request. */

@@ -1,5 +1,6 @@
 import { RAW_ENCODINGS, type Codec } from '../codec/codec.js';
 import { InvalidArgumentError } from '../errors/errors.js';
+import { CORRELATION_ID_HEADER } from '../tracing/correlation.js';
 import type { Headers, Message } from './message.js';
 
 /**
@@ -41,7 +42,8 @@ export function encodeMessage(topic: string, message: Message, codec: Codec): En
   if (message === null || typeof message !== 'object') {
     throw new InvalidArgumentError(`Each message for '${topic}' must be an object like { key, value, headers }.`);
   }
-  const { key, value, headers, timestamp } = message;
+  const { key, value, timestamp } = message;
+  const headers = message.correlationId === undefined ? message.headers : withCorrelationId(topic, message);
 
   let keyData: string | Buffer | null = null;
   if (key !== undefined && key !== null) {
@@ -110,6 +112,17 @@ export function encodeMessage(topic: string, message: Message, codec: Codec): En
     timestamp: ts,
     keyBytes: keyData === null ? null : typeof keyData === 'string' ? Buffer.from(keyData) : keyData,
   };
+}
+
+/** The message's headers with its `correlationId` added (the header wins over one of the same name). */
+function withCorrelationId(topic: string, message: Message): Headers | undefined {
+  const { correlationId, headers } = message;
+  if (typeof correlationId !== 'string' || correlationId.length === 0 || correlationId.length > 200) {
+    throw new InvalidArgumentError(`The correlationId of a message for '${topic}' must be a string of 1 to 200 characters; got ${JSON.stringify(correlationId)}.`);
+  }
+  // Malformed headers are left for the checks below to refuse.
+  if (headers !== undefined && headers !== null && (typeof headers !== 'object' || Array.isArray(headers))) return headers;
+  return { ...headers, [CORRELATION_ID_HEADER]: correlationId };
 }
 
 /** A stream entry split into its parts, before the value is decoded. */

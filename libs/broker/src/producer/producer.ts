@@ -14,6 +14,7 @@ import {
 import type { Message, ProducerRecord, RecordMetadata } from '../message/message.js';
 import { encodeMessage, type EncodedMessage } from '../message/wire.js';
 import { assertValidName } from '../names/names.js';
+import { SendTracing, type SendTrace } from '../tracing/send-tracing.js';
 import { SCRIPTS } from '../redis/script-table.js';
 import type { RedisClient } from '../redis/scripts.js';
 import type { TopicConfig } from '../topics/topic.js';
@@ -65,6 +66,7 @@ export class Producer extends EventEmitter<ProducerEvents> {
   private fencedBy: ProducerFencedError | undefined;
   private pumpScheduled = false;
   private readonly preparing = new Set<Promise<unknown>>();
+  private readonly tracing: SendTracing | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -75,6 +77,7 @@ export class Producer extends EventEmitter<ProducerEvents> {
   ) {
     super();
     this.options = resolveProducerOptions(options);
+    this.tracing = SendTracing.create(ctx.options.tracing);
     // WAIT blocks its connection until the replicas answer, so acks: 'all' gets a connection of its own.
     this.connection = this.options.acks === 'all' ? ctx.connect({ name: `${ctx.options.clientId}:producer` }) : ctx.client;
     const { acks, minInSyncReplicas, ackTimeoutMs } = this.options;
@@ -155,9 +158,19 @@ export class Producer extends EventEmitter<ProducerEvents> {
     const configs = await Promise.all(records.map((record) => this.topicConfig(record.topic)));
     const total = records.reduce((sum, record) => sum + record.messages.length, 0);
     if (total === 0) return { promise: Promise.resolve([]) };
-    // Encode and place every message before queueing any, so bad input leaves nothing half-sent.
-    const placed = records.flatMap((record, r) => record.messages.map((message) => this.place(configs[r], message)));
-    return { promise: this.enqueue(placed) };
+    const traces = this.tracing === undefined ? undefined : records.map((record) => this.tracing!.start(record.topic, record.messages.length));
+    if (traces === undefined || traces.every((trace) => trace === undefined)) {
+      // Encode and place every message before queueing any, so bad input leaves nothing half-sent.
+      return { promise: this.enqueue(records.flatMap((record, r) => record.messages.map((message) => this.place(configs[r], message)))) };
+    }
+    let placed: PlacedMessage[];
+    try {
+      placed = records.flatMap((record, r) => record.messages.map((message) => this.place(configs[r], traces[r]?.withContext(message) ?? message)));
+    } catch (error) {
+      for (const trace of traces) trace?.failed(error);
+      throw error;
+    }
+    return { promise: traced(this.enqueue(placed), records, traces) };
   }
 
   private enqueue(placed: PlacedMessage[]): Promise<RecordMetadata[]> {
@@ -283,6 +296,24 @@ function validateRecord(record: ProducerRecord): void {
   if (!Array.isArray(record.messages)) {
     throw new InvalidArgumentError(`messages for '${record.topic}' must be an array of { key, value, headers }.`);
   }
+}
+
+/** Ends each record's send span once its messages landed (or failed), passing the results through. */
+function traced(promise: Promise<RecordMetadata[]>, records: readonly ProducerRecord[], traces: ReadonlyArray<SendTrace | undefined>): Promise<RecordMetadata[]> {
+  return promise.then(
+    (results) => {
+      let start = 0;
+      records.forEach((record, r) => {
+        traces[r]?.landed(results.slice(start, start + record.messages.length));
+        start += record.messages.length;
+      });
+      return results;
+    },
+    (error: unknown) => {
+      for (const trace of traces) trace?.failed(error);
+      throw error;
+    },
+  );
 }
 
 /** Pumps a pipeline until nothing is queued or in flight. */
