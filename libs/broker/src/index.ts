@@ -2,6 +2,7 @@ export { Brook } from './client/brook.js';
 export type { BrookOptions, ResolvedBrookOptions } from './client/brook.options.js';
 export { createConsoleLogger, type BrookLogger, type LogLevel } from './client/logger.js';
 export type { ClusterConnection, ConnectionSettings, RedisConnection } from './redis/connection.js';
+export { BROOK_ACL_COMMANDS, brookAclRules } from './client/acl-rules.js';
 export type { Leadership } from './redis/topology.js';
 
 export { Admin } from './admin/admin.js';
@@ -71,6 +72,7 @@ export {
   ProducerFencedError,
   ProducerQueueFullError,
   RedisOutOfMemoryError,
+  RedisPermissionError,
   RequestTimeoutError,
   TopicConflictError,
   UnknownGroupError,
