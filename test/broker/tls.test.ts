@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Brook, RedisConnection } from '@brook/broker';
 import { createBrook, uniqueName, uniquePrefix, waitFor } from '../support/brook.js';
 import { forkTs } from '../support/child-process.js';
-import { ask, toObject, waitForReplicas } from '../support/redis-admin.js';
-import { RedisServer } from '../support/redis-server.js';
+import { addressOf, ask, toObject, waitForReplicas } from '../support/redis-admin.js';
+import { freePort, RedisServer } from '../support/redis-server.js';
 import { makeTlsFiles, tlsArgs, type TlsFiles } from '../support/tls.js';
 
 let files: TlsFiles | undefined;
@@ -94,5 +96,25 @@ describe('TLS', () => {
     await brook.admin().createTopic({ topic, partitions: 1 });
     await expect(brook.producer({ acks: 'all' }).send({ topic, messages: [{ value: 'durable' }] })).resolves.toHaveLength(1);
     expect(await produceAndConsume(brook)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('produces and consumes through a Redis Cluster whose nodes speak TLS to clients and on the cluster bus', async () => {
+    files = makeTlsFiles();
+    const nodes = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const tls = await tlsArgs(files!, { replication: true });
+        const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(await freePort()), '--tls-cluster', 'yes', ...tls.args];
+        return { server: await start({ args }), tlsPort: tls.tlsPort };
+      }),
+    );
+    await promisify(execFile)('redis-cli', ['--cluster', 'create', ...nodes.map(({ server }) => addressOf(server)), '--cluster-replicas', '0', '--cluster-yes']);
+    await waitFor(async () => (await Promise.all(nodes.map(({ server }) => ask<string>(server.port, 'CLUSTER', 'INFO')))).every((info) => info.includes('cluster_state:ok')), {
+      message: 'the cluster to be healthy',
+      timeoutMs: 20_000,
+      intervalMs: 50,
+    });
+    // Over TLS the nodes report their TLS ports in the slot map, so every connection ioredis opens is TLS.
+    const redis: RedisConnection = { cluster: [{ host: '127.0.0.1', port: nodes[0].tlsPort }], options: { redisOptions: { tls: { ca: files.ca } } } };
+    expect(await produceAndConsume(createBrook({ redis, prefix: uniquePrefix() }))).toEqual(['a', 'b', 'c']);
   });
 });
