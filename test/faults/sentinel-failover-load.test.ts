@@ -27,10 +27,6 @@ let setup: SentinelSetup | undefined;
 const servers: RedisServer[] = [];
 const members: ScenarioMember[] = [];
 afterEach(async () => {
-  // A member that finds the log end below one it had read (the promoted replica lacked writes)
-  // reports the rollback and resyncs, acknowledging nothing across it: what it had in hand then is
-  // redelivered, so those instants are faults too.
-  const rollbackReportsAt = members.flatMap((member) => member.events.flatMap((e) => (e.type === 'data-loss' ? [e.at] : [])));
   await Promise.all(members.splice(0).map((member) => member.stop()));
   await setup?.stop();
   setup = undefined;
@@ -133,6 +129,13 @@ async function finish(scenario: Scenario, name: string, killAt: number, promoted
   // reports the rollback and resyncs, acknowledging nothing across it: what it had in hand then is
   // redelivered, so those instants are faults too.
   const rollbackReportsAt = members.flatMap((member) => member.events.flatMap((e) => (e.type === 'data-loss' ? [e.at] : [])));
+  // What the members retried after the promotion (connections moved again, requests in doubt).
+  const retriedAfterPromotion = new Map<string, number>();
+  for (const member of members) {
+    for (const e of member.events) {
+      if (e.type === 'request-error' && e.at > promotedAt) retriedAfterPromotion.set(`${e.operation} ${e.code}`, (retriedAfterPromotion.get(`${e.operation} ${e.code}`) ?? 0) + 1);
+    }
+  }
   await Promise.all(members.splice(0).map((member) => member.stop()));
 
   history.recordAll(await new RedisHistory(rawRedis(), scenario.records).read());
@@ -144,12 +147,13 @@ async function finish(scenario: Scenario, name: string, killAt: number, promoted
     ordering: 'partition',
     // The fault lasts from the kill until the members settled on the promoted primary, a session
     // timeout after the promotion: acknowledgements the old primary took but did not replicate,
-    // those sent while no primary answered, and those a member dropped when one of its connections
-    // was moved to the new primary (the sentinels' switch-master announcement reconnects it, even
-    // when it had found the new primary already) are redelivered.
+    // those sent while no primary answered, and what a member held when one of its requests timed
+    // out or lost its connection while its connections moved to the new primary (printed below)
+    // are redelivered.
     inFlightAt: [...faultWindow(killAt, promotedAt + SESSION_MS), ...rollbackReportsAt],
   });
   printSummary(name, result);
+  console.log(`${name}: members' requests that failed after the promotion: ${JSON.stringify(Object.fromEntries(retriedAfterPromotion))}`);
   for (const duplicate of result.examples.duplicated.filter((d) => !d.inFlight)) {
     console.log(`${name}: unexplained duplicate ${duplicate.uid}: ${JSON.stringify(duplicate.okRuns.map((r) => ({ member: r.member, offset: r.offset, startedAt: r.startedAt - killAt, endedAt: r.endedAt - killAt })))} (promoted at ${promotedAt - killAt})`);
   }
