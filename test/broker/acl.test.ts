@@ -4,12 +4,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Brook, brookAclRules, NonRetriableError, RedisPermissionError, type BrookOptions } from '@brook/broker';
 import { uniqueName, uniquePrefix, waitFor } from '../support/brook.js';
 import { ask, waitForReplicas } from '../support/redis-admin.js';
+import { ClusterSetup } from '../support/cluster.js';
 import { RedisServer } from '../support/redis-server.js';
 
 const servers: RedisServer[] = [];
 const clients: Brook[] = [];
+let cluster: ClusterSetup | undefined;
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((brook) => brook.close()));
+  await cluster?.stop();
+  cluster = undefined;
   await Promise.all(servers.splice(0).map((server) => server.stop()));
 });
 
@@ -123,6 +127,28 @@ describe('least privilege: brookAclRules', () => {
     await brook.close();
 
     expect(await refusals(primary)).toEqual([]);
+  });
+
+  it('on Redis Cluster, a user with exactly those rules on every node produces, consumes and reads the topology, and no node refuses anything', async () => {
+    cluster = await ClusterSetup.start();
+    const prefix = uniquePrefix();
+    const user = `brook-${randomBytes(3).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    for (const node of cluster.servers) await ask(node.port, 'ACL', 'SETUSER', user, 'on', `>${password}`, ...brookAclRules(prefix));
+    const brook = new Brook({ redis: { ...cluster.connection, options: { redisOptions: { username: user, password } } }, prefix, clientId: 'acl', logger: silent });
+    clients.push(brook);
+    const topic = uniqueName('orders');
+    await brook.admin().createTopic({ topic, partitions: 6 });
+    await brook.producer().send({ topic, messages: Array.from({ length: 12 }, (_, n) => ({ key: `k${n}`, value: n })) });
+    const consumer = brook.consumer({ group: uniqueName('billing') });
+    const handled = new Set<number>();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void handled.add(message.value as number) });
+    await waitFor(() => handled.size === 12, { message: 'the group to handle every message on the cluster', timeoutMs: 20_000 });
+    await consumer.stop();
+    expect((await brook.admin().describeTopic(topic)).partitions).toHaveLength(6);
+    await brook.close();
+    for (const node of cluster.servers) expect(await refusals(node)).toEqual([]);
   });
 
   it('a user without a command Brook sends fails at once with RedisPermissionError naming the command and the fix, and is not retried', async () => {

@@ -11,10 +11,10 @@ export const BROOK_ACL_COMMANDS = [
   'ping',
   'quit',
   'client|setname',
-  // Brook's scripts: EVALSHA, EVAL when the server lacks the script (a restart, a failover), SCRIPT LOAD before pipelined calls.
+  // Brook's scripts: ioredis sends EVAL the first time on each connection, EVALSHA after that
+  // (and EVAL again when the server lost its scripts: a restart, a failover).
   'evalsha',
   'eval',
-  'script|load',
   // acks: 'all', and the Redis clock and version checks.
   'wait',
   'time',
