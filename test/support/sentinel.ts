@@ -8,16 +8,20 @@ export interface SentinelSetupOptions {
   name?: string;
   /** How many sentinels watch the primary. @defaultValue `1` (enough for `SENTINEL FAILOVER`) */
   sentinels?: number;
+  /** How many replicas follow the primary. @defaultValue `1` */
+  replicas?: number;
+  /** How long the sentinels wait before they consider an unresponsive primary down. @defaultValue `5_000` */
+  downAfterMs?: number;
 }
 
 /**
- * A Sentinel deployment on free ports: one primary, one replica and sentinels monitoring them
- * under one master name. `failover()` promotes the replica the way an operator would.
+ * A Sentinel deployment on free ports: one primary, one replica (or more) and sentinels monitoring
+ * them under one master name. `failover()` promotes the (only) replica the way an operator would.
  */
 export class SentinelSetup {
   private constructor(
     readonly name: string,
-    private current: { primary: RedisServer; replica: RedisServer },
+    private current: { primary: RedisServer; replicas: RedisServer[] },
     readonly sentinels: RedisServer[],
   ) {}
 
@@ -28,9 +32,13 @@ export class SentinelSetup {
     try {
       const primary = await RedisServer.start();
       started.push(primary);
-      const replica = await RedisServer.start({ replicaOf: primary });
-      started.push(replica);
-      await waitForReplicas(primary, 1);
+      const replicas: RedisServer[] = [];
+      for (let i = 0; i < (options.replicas ?? 1); i++) {
+        const replica = await RedisServer.start({ replicaOf: primary });
+        started.push(replica);
+        replicas.push(replica);
+      }
+      await waitForReplicas(primary, replicas.length);
       const count = options.sentinels ?? 1;
       const quorum = Math.floor(count / 2) + 1;
       const sentinels = await Promise.all(
@@ -39,7 +47,7 @@ export class SentinelSetup {
             args: ['--sentinel'],
             config: [
               `sentinel monitor ${name} 127.0.0.1 ${primary.port} ${quorum}`,
-              `sentinel down-after-milliseconds ${name} 5000`,
+              `sentinel down-after-milliseconds ${name} ${options.downAfterMs ?? 5_000}`,
               `sentinel failover-timeout ${name} 10000`,
             ].join('\n'),
           });
@@ -47,8 +55,8 @@ export class SentinelSetup {
           return sentinel;
         }),
       );
-      const setup = new SentinelSetup(name, { primary, replica }, sentinels);
-      await setup.waitForReplica();
+      const setup = new SentinelSetup(name, { primary, replicas }, sentinels);
+      for (const replica of replicas) await setup.waitForReplica(replica);
       return setup;
     } catch (error) {
       await Promise.all(started.map((server) => server.stop()));
@@ -61,9 +69,14 @@ export class SentinelSetup {
     return this.current.primary;
   }
 
-  /** The server that is (or is about to become) its replica. */
+  /** The server that is (or is about to become) its replica; the first one when there are several. */
   get replica(): RedisServer {
-    return this.current.replica;
+    return this.current.replicas[0];
+  }
+
+  /** Every replica, in start order. */
+  get replicas(): readonly RedisServer[] {
+    return this.current.replicas;
   }
 
   /** What to pass as `redis` to Brook. */
@@ -78,8 +91,8 @@ export class SentinelSetup {
   }
 
   /** Waits until every sentinel lists the replica as healthy, so a failover can pick it. */
-  async waitForReplica(): Promise<void> {
-    const wanted = addressOf(this.replica);
+  async waitForReplica(replica = this.replica): Promise<void> {
+    const wanted = addressOf(replica);
     for (const sentinel of this.sentinels) {
       await waitFor(
         async () => {
@@ -99,7 +112,7 @@ export class SentinelSetup {
    * accepts writes. The old primary stays up; Sentinel turns it into a replica some seconds later.
    */
   async failover(): Promise<void> {
-    const { primary, replica } = this.current;
+    const { primary, replicas: [replica, ...others] } = this.current;
     await ask(this.sentinels[0].port, 'SENTINEL', 'FAILOVER', this.name);
     const promoted = addressOf(replica);
     await waitFor(async () => (await Promise.all(this.sentinels.map((s) => this.reportedPrimary(s)))).every((a) => a === promoted), {
@@ -107,7 +120,7 @@ export class SentinelSetup {
       intervalMs: 50,
     });
     await waitFor(async () => (await ask<unknown[]>(replica.port, 'ROLE'))[0] === 'master', { message: `${promoted} to become primary` });
-    this.current = { primary: replica, replica: primary };
+    this.current = { primary: replica, replicas: [primary, ...others] };
   }
 
   /** Deletes every key under `prefix` on the primary; the replica follows. */
@@ -117,6 +130,6 @@ export class SentinelSetup {
 
   /** Stops every process and removes their directories. */
   async stop(): Promise<void> {
-    await Promise.all([...this.sentinels, this.current.primary, this.current.replica].map((server) => server.stop()));
+    await Promise.all([...this.sentinels, this.current.primary, ...this.current.replicas].map((server) => server.stop()));
   }
 }

@@ -47,6 +47,7 @@ const EXIT_BY_CODE: Record<string, number> = {
   QUEUE_FULL: EXIT.UNAVAILABLE,
   OUT_OF_MEMORY: EXIT.UNAVAILABLE,
   DELIVERY_TIMEOUT: EXIT.UNAVAILABLE,
+  LEADER_NOT_AVAILABLE: EXIT.UNAVAILABLE,
 };
 
 /** The exit code for a Brook error code (the library's and the host's are the same), or `fallback`. */

@@ -5,6 +5,7 @@ export type { ClusterConnection, ConnectionSettings, RedisConnection } from './r
 export { DEFAULT_MAX_REPLICA_LAG_BYTES, type DeploymentMode, type Leadership, type RedisNode, type ReplicaStatus } from './redis/topology.js';
 export type { ClusterDescription, ClusterNodeDescription, LedPartitions } from './admin/cluster-admin.js';
 export type { TopologyOptions } from './admin/topology-read.js';
+export { BROOK_ACL_COMMANDS, brookAclRules } from './client/acl-rules.js';
 
 export { Admin } from './admin/admin.js';
 export type { CreateTopicRequest, PartitionDescription, RetentionResult, TopicDescription } from './topics/topic-admin.js';
@@ -75,6 +76,7 @@ export {
   ProducerFencedError,
   ProducerQueueFullError,
   RedisOutOfMemoryError,
+  RedisPermissionError,
   RequestTimeoutError,
   TopicConflictError,
   UnknownGroupError,

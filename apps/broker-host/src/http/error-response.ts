@@ -37,6 +37,9 @@ export const STATUS_BY_CODE: Record<BrokerErrorCode, number> = {
   OUT_OF_MEMORY: HttpStatus.SERVICE_UNAVAILABLE,
   GROUP_KIND_CONFLICT: HttpStatus.CONFLICT,
   LEADER_NOT_AVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
+  // The host's Redis user lacks an ACL permission: the deployment, not the request, is at fault,
+  // like a Redis that is too old.
+  NO_PERMISSION: HttpStatus.SERVICE_UNAVAILABLE,
   INTERNAL: HttpStatus.INTERNAL_SERVER_ERROR,
 };
 

@@ -384,6 +384,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
     if (translated.code === 'DATA_LOSS') this.ctx.logger.error(translated.message);
     else this.ctx.logger.debug(`Consumer of group '${this.group}' could not ${operation}; retrying`, { error: translated.message });
     this.emit('request.error', { operation, error: translated });
+    // Retrying cannot help until an operator grants the permission: stop rather than spin.
+    if (translated.code === 'NO_PERMISSION' && this.status === 'running') this.crash(translated);
   }
 }
 

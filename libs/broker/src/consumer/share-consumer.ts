@@ -612,6 +612,8 @@ export class ShareConsumer extends EventEmitter<ShareConsumerEvents> {
     const translated = this.ctx.translate(error, operation);
     this.ctx.logger.debug(`Share consumer of group '${this.group}' could not ${operation}`, { error: translated.message });
     this.emit('request.error', { operation, error: translated });
+    // Retrying cannot help until an operator grants the permission: stop rather than spin.
+    if (translated.code === 'NO_PERMISSION' && this.status === 'running') this.crash(translated);
   }
 }
 

@@ -27,6 +27,7 @@ export const BROKER_ERROR_CODES = [
   'OUT_OF_MEMORY',
   'GROUP_KIND_CONFLICT',
   'LEADER_NOT_AVAILABLE',
+  'NO_PERMISSION',
   'INTERNAL',
 ] as const;
 
@@ -314,6 +315,28 @@ export class RedisOutOfMemoryError extends BrokerError {
       `Could not ${operation}: Redis is at its maxmemory and refused the write (nothing was written). ` +
         `Consumers keep draining; free memory (retention, purging dead letters) or raise maxmemory, then try again.`,
       { retriable: true, ...options },
+    );
+  }
+}
+
+/**
+ * The Redis user Brook connects as may not run a command or touch a key Brook needs (an ACL
+ * `NOPERM` reply). Not retriable: repeating cannot help until an operator grants the permission.
+ */
+export class RedisPermissionError extends BrokerError {
+  constructor(
+    readonly operation: string,
+    /** The command Redis refused, when its reply named one (e.g. `xadd`, `cluster|shards`). */
+    readonly command: string | undefined,
+    redisMessage: string,
+    options?: BrokerErrorOptions,
+  ) {
+    super(
+      'NO_PERMISSION',
+      `Could not ${operation}: the Redis user may not ${command === undefined ? 'run a command or use a key Brook needs' : `run '${command}'`} (${redisMessage}). ` +
+        `Grant the user Brook's rules for its key prefix: ACL SETUSER <user> followed by brookAclRules(prefix).join(' ') ` +
+        `(see "Redis deployments" in the README), or connect as a user that has them.`,
+      { ...options, retriable: false },
     );
   }
 }

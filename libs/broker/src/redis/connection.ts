@@ -1,6 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
-import { BrokerConnectionError, BrokerError, InvalidArgumentError, LeaderNotAvailableError, RedisOutOfMemoryError, UnsupportedRedisError } from '../errors/errors.js';
+import { BrokerConnectionError, BrokerError, InvalidArgumentError, LeaderNotAvailableError, RedisOutOfMemoryError, RedisPermissionError, UnsupportedRedisError } from '../errors/errors.js';
 import { defineScripts, type RedisClient } from './scripts.js';
 
 /** Connection to a Redis Cluster: seed nodes and ioredis cluster options. */
@@ -63,6 +63,9 @@ export function createConnection(connection: RedisConnection, settings: Connecti
     // A command whose connection dropped may or may not have run. Re-sending it blindly is how one
     // send became two appends; Brook's own callers retry, with requests Redis recognises as repeats.
     autoResendUnfulfilledCommands: false,
+    // CLIENT SETINFO only labels the connection, exists from Redis 7.2 on and would need one more
+    // ACL permission (a refusal is ignored, but fills the ACL log).
+    disableClientInfo: true,
   } satisfies RedisOptions;
   let client: RedisClient;
   if (isClusterConnection(connection)) {
@@ -167,6 +170,12 @@ const CLUSTER_IN_TRANSITION = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) |^Too many Clus
 export function isClusterInTransition(error: unknown): boolean {
   return error instanceof Error && CLUSTER_IN_TRANSITION.test(error.message);
 }
+ * An ACL refusal: `NOPERM this user has no permissions to run the 'xadd' command` (or to access a
+ * key or channel); inside a script Redis 7.0 says `The user executing the script can't run this
+ * command or subcommand` (or `can't access at least one of the keys`), without naming it.
+ */
+const NO_PERMISSION = /^NOPERM |The user executing the script can't /;
+const REFUSED_COMMAND = /'([^']+)' command/;
 
 /**
  * Redis replies that refuse a value passed to a command (a stream ID out of range, a number that
@@ -191,6 +200,9 @@ export function translateRedisError(error: unknown, operation: string, address: 
     );
   }
   if (err.message.startsWith('OOM ')) return new RedisOutOfMemoryError(operation, { cause: err });
+  if (NO_PERMISSION.test(err.message)) {
+    return new RedisPermissionError(operation, REFUSED_COMMAND.exec(err.message)?.[1].toLowerCase(), err.message, { cause: err });
+  }
   if (REDIS_ARGUMENT_ERROR.test(err.message)) {
     return new InvalidArgumentError(`Could not ${operation}: Redis refused an argument (${err.message}); check the IDs, offsets and numbers passed to this call.`, { cause: err });
   }

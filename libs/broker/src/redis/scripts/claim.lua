@@ -18,7 +18,8 @@
   Returns  { 'ok', nextCursor, packed, deletedIds, failureRecords } — nextCursor '0-0' once the
            whole pending list was scanned; packed as in lib/entries.lua; deletedIds are pending
            entries retention removed (they leave the pending list); failureRecords has one JSON
-           record or false per packed entry; { 'fenced' }; { 'gone' } when the log or group is gone.
+           record or false per packed entry; { 'fenced' }; { 'gone' } when the log or group is gone (NOGROUP).
+  Errors   any other refusal of XAUTOCLAIM (a missing ACL permission) is raised, not taken for 'gone'.
   Notes    allow-oom: taking over must go on under maxmemory.
 ]]
 --#include lib/entries.lua
@@ -33,7 +34,11 @@ local cursor, deleted, gone, scanned = ARGV[3], {}, false, false
 local entries = readWithin(function(want)
   if scanned then return nil end
   local claimed = redis.pcall('XAUTOCLAIM', log, group, token, 0, cursor, 'COUNT', want)
-  if type(claimed) == 'table' and claimed.err then gone = true return nil end
+  if type(claimed) == 'table' and claimed.err then
+    if not string.find(claimed.err, 'NOGROUP', 1, true) then error(claimed) end
+    gone = true
+    return nil
+  end
   cursor = claimed[1]
   scanned = cursor == '0-0'
   for _, id in ipairs(claimed[3] or {}) do deleted[#deleted + 1] = id end

@@ -22,7 +22,8 @@
   Returns  one reply per partition: { 'ok', packed } with the entries read (packed as in
            lib/entries.lua; an empty string when there was nothing new), { 'fenced' } when the
            lease is not held with that token, { 'gone' } when the log or the group is gone (topic
-           deleted, or offsets reset by force).
+           deleted, or offsets reset by force: NOGROUP).
+  Errors   any other refusal of XREADGROUP (a missing ACL permission) is raised, not taken for 'gone'.
   Notes    A fetch may be repeated: with `recheck`, entries already delivered to this token after
            `after` belong to a fetch whose reply never arrived (a command that timed out, a Cluster
            read that failed on another node): they are returned again, oldest first, before
@@ -58,7 +59,11 @@ for i = 1, #KEYS, 2 do
       local cursor = after
       local history = readWithin(function(want)
         local read = redis.pcall('XREADGROUP', 'GROUP', group, token, 'COUNT', want, 'STREAMS', log, cursor)
-        if type(read) == 'table' and read.err then gone = true return nil end
+        if type(read) == 'table' and read.err then
+          if not string.find(read.err, 'NOGROUP', 1, true) then error(read) end
+          gone = true
+          return nil
+        end
         if not read or not read[1] or #read[1][2] == 0 then return nil end
         cursor = read[1][2][#read[1][2]][1]
         return read[1][2]
@@ -72,7 +77,11 @@ for i = 1, #KEYS, 2 do
     if not gone and #entries == 0 then
       entries = readWithin(function(want)
         local read = redis.pcall('XREADGROUP', 'GROUP', group, token, 'COUNT', want, 'STREAMS', log, '>')
-        if type(read) == 'table' and read.err then gone = true return nil end
+        if type(read) == 'table' and read.err then
+          if not string.find(read.err, 'NOGROUP', 1, true) then error(read) end
+          gone = true
+          return nil
+        end
         if not read or not read[1] then return nil end
         return read[1][2]
       end, count, budget, first)
