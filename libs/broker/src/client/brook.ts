@@ -47,11 +47,12 @@ export class Brook {
   /** The admin client (one per Brook). */
   admin(): Admin {
     this.ctx.assertOpen();
+    const auditLog = new AuditLog(this.ctx);
     this.adminClient ??= new Admin(
       this.ctx,
       this.topicAdmin,
-      new GroupAdmin(this.ctx, this.registry),
-      new DeadLetterAdmin(this.ctx, this.registry, () => (this.adminProducer ??= this.producer()), new AuditLog(this.ctx)),
+      new GroupAdmin(this.ctx, this.registry, auditLog),
+      new DeadLetterAdmin(this.ctx, this.registry, () => (this.adminProducer ??= this.producer()), auditLog),
     );
     return this.adminClient;
   }
