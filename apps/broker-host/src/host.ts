@@ -28,6 +28,8 @@ export async function createBrokerHost(input: HostOptions = {}): Promise<BrokerH
   });
   app.useGlobalPipes(new StrictValidationPipe());
   app.disable('x-powered-by');
+  // The client address (rate limits, logs) from X-Forwarded-For only through the configured proxies.
+  app.set('trust proxy', Array.isArray(options.trustProxy) ? [...options.trustProxy] : options.trustProxy);
 
   const document = SwaggerModule.createDocument(
     app,
