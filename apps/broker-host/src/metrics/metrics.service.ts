@@ -115,8 +115,8 @@ export class MetricsService implements OnModuleDestroy {
           for (const { listing, topics } of taken.groups) {
             for (const description of topics) {
               for (const p of description.partitions) {
-                const total = p.counters[field];
-                if (total > 0) this.inc({ group: listing.group, topic: description.topic, partition: String(p.partition) }, total);
+                // Zero too: a series that exists from the start lets rate() and increase() see its first rise.
+                this.inc({ group: listing.group, topic: description.topic, partition: String(p.partition) }, p.counters[field]);
               }
             }
           }
