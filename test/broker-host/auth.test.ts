@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { uniqueName, waitFor } from '../support/brook.js';
 import { topicWithDeadLetters } from './fixtures.js';
 import { send, startTestHost, TOKENS, type TestHost } from './host.js';
+import { schemaViolations } from './openapi-schema.js';
 import { parseAdminTokens, TokenVerifier } from '../../apps/broker-host/src/auth/admin-tokens.js';
 import { resolveHostOptions } from '../../apps/broker-host/src/config/host-options.js';
 import { hostOptionsFromEnv } from '../../apps/broker-host/src/config/host-options.env.js';
@@ -60,8 +61,9 @@ async function hostWithData(): Promise<{ host: TestHost; list: Endpoint[] }> {
 }
 
 describe('broker host authentication and roles', () => {
-  it('answers 401 without a token or with a wrong one, 403 below the needed role and 2xx from it, on every endpoint', async () => {
+  it('answers 401 without a token or with a wrong one, 403 below the needed role and 2xx from it, on every endpoint, with the documented bodies', async () => {
     const { host, list } = await hostWithData();
+    const document = (await host.request('GET', '/docs-json', { token: null })).body;
     for (const endpoint of list) {
       const { method, path, body, role } = endpoint;
       const row = (token: Parameters<TestHost['request']>[2]) => host.request(method, path, { ...token, body });
@@ -79,6 +81,14 @@ describe('broker host authentication and roles', () => {
       }
       expect(allowed.status, `${method} ${path} as ${role}: ${JSON.stringify(allowed.body)}`).toBeGreaterThanOrEqual(200);
       expect(allowed.status).toBeLessThan(300);
+      // Success and error bodies are what the OpenAPI document says they are.
+      const operation = document.paths[endpoint.route.split(' ')[1]][method.toLowerCase()];
+      for (const reply of [none, wrong, ...below, allowed]) {
+        const schema = operation.responses[reply.status]?.content?.['application/json']?.schema;
+        if (reply.status === 204 || endpoint.route === 'GET /metrics' && reply.status === 200) continue;
+        expect(schema, `${endpoint.route} ${reply.status} is documented`).toBeDefined();
+        expect(schemaViolations(document, schema, reply.body), `${endpoint.route} ${reply.status}`).toEqual([]);
+      }
     }
     // Every endpoint but the public health check is in the matrix: a new one cannot skip it.
     const documented = Object.entries((await host.request('GET', '/docs-json')).body.paths as Record<string, object>).flatMap(([path, operations]) =>

@@ -7,6 +7,7 @@ import openapiTS, { astToString } from 'openapi-typescript';
 import { afterEach, describe, expect, it } from 'vitest';
 import { topicWithDeadLetters } from './fixtures.js';
 import { startTestHost, TOKENS } from './host.js';
+import { schemaViolations } from './openapi-schema.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 // Inside node_modules, so the generated client resolves openapi-fetch like an application would.
@@ -76,6 +77,8 @@ describe('the OpenAPI document as a contract', () => {
       }
     }
     expect(undocumented).toEqual([]);
+    // The checker the role matrix validates every answer with does catch a body that breaks its schema.
+    expect(schemaViolations(document, { $ref: '#/components/schemas/TopicList' }, { topics: [{ topic: 1 }] })).toEqual(['$.topics[0].partitions: missing', '$.topics[0].topic: 1 is not a string']);
   });
 
   it('generates a typed client from /docs-json that compiles with tsc and calls the host', async () => {
