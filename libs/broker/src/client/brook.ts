@@ -47,13 +47,16 @@ export class Brook {
   /** The admin client (one per Brook). */
   admin(): Admin {
     this.ctx.assertOpen();
-    const auditLog = new AuditLog(this.ctx);
-    this.adminClient ??= new Admin(
-      this.ctx,
-      this.topicAdmin,
-      new GroupAdmin(this.ctx, this.registry, auditLog),
-      new DeadLetterAdmin(this.ctx, this.registry, () => (this.adminProducer ??= this.producer()), auditLog),
-    );
+    if (this.adminClient === undefined) {
+      // One audit log for dead-letter operations and group deletions.
+      const auditLog = new AuditLog(this.ctx);
+      this.adminClient = new Admin(
+        this.ctx,
+        this.topicAdmin,
+        new GroupAdmin(this.ctx, this.registry, auditLog),
+        new DeadLetterAdmin(this.ctx, this.registry, () => (this.adminProducer ??= this.producer()), auditLog),
+      );
+    }
     return this.adminClient;
   }
 
