@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GroupActiveError, InvalidArgumentError, UnknownGroupError, type Brook } from '@brook/broker';
 import { startConsumer } from '../consumer/helpers.js';
+import { KeySpace } from '../../libs/broker/src/redis/keys.js';
 import { createBrook, rawRedis, redisTimeMs, uniqueName, waitFor, waitForRedisTime } from '../support/brook.js';
 
 async function appendTime(brook: Brook, topic: string, partition: number, offset: number): Promise<number> {
@@ -97,18 +98,17 @@ describe('group lag in seconds', () => {
   it('keeps only the last 24 hours of lag samples, by the Redis time in their IDs', async () => {
     const brook = createBrook();
     const redis = rawRedis();
-    const key = `${brook.options.prefix}:{__group:billing}:lag-history:orders`;
-    const now = await redisTimeMs();
-    // Old samples written directly, then one recorded: the recorder trims by time.
-    for (let i = 0; i < 300; i++) await redis.xadd(key, `${now - 90_000_000 + i}-0`, 'l', '1', 's', '0', 'n', '0', 'pl', '', 'ps', '');
     const topic = uniqueName('orders');
     await brook.admin().createTopic({ topic, partitions: 1 });
     const { consumer } = await startConsumer(brook, topic, { group: 'billing' });
     await consumer.stop();
-    await redis.rename(key, `${brook.options.prefix}:{__group:billing}:lag-history:${topic}`);
+    // Samples of more than a day ago, written directly; the next recorded sample trims them.
+    const key = new KeySpace(brook.options.prefix).lagHistory('billing', topic);
+    const now = await redisTimeMs();
+    for (let i = 0; i < 300; i++) await redis.xadd(key, `${now - 90_000_000 + i}-0`, 'l', '1', 's', '0', 'n', '0', 'pl', '', 'ps', '');
     await brook.admin().recordLagHistory();
     const samples = await brook.admin().lagHistory({ group: 'billing', topic });
-    // MINID ~ trims whole stream nodes (100 entries each by default): everything older than 24 h goes once its node is complete.
+    // MINID ~ trims whole stream nodes (100 entries each by default): what is older than 24 h goes once its node is complete.
     expect(samples.filter((sample) => sample.at < now - 86_400_000).length).toBeLessThan(100);
     expect(samples.at(-1)!.at).toBeGreaterThanOrEqual(now);
   });
