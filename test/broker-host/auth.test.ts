@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { uniqueName, waitFor } from '../support/brook.js';
 import { topicWithDeadLetters } from './fixtures.js';
 import { send, startTestHost, TOKENS, type TestHost } from './host.js';
+import { schemaViolations } from './openapi-schema.js';
 import { parseAdminTokens, TokenVerifier } from '../../apps/broker-host/src/auth/admin-tokens.js';
 import { resolveHostOptions } from '../../apps/broker-host/src/config/host-options.js';
 import { hostOptionsFromEnv } from '../../apps/broker-host/src/config/host-options.env.js';
@@ -30,12 +31,13 @@ function endpoints(topic: string, deadLetterId: string, scratch: string): Endpoi
     { route: 'GET /api/v1/groups', method: 'GET', path: '/api/v1/groups', role: 'viewer' },
     { route: 'GET /api/v1/groups/{group}', method: 'GET', path: '/api/v1/groups/billing', role: 'viewer' },
     { route: 'GET /api/v1/groups/{group}/topics/{topic}', method: 'GET', path: `/api/v1/groups/billing/topics/${topic}`, role: 'viewer' },
+    { route: 'GET /api/v1/groups/{group}/topics/{topic}/lag-history', method: 'GET', path: `/api/v1/groups/billing/topics/${topic}/lag-history`, role: 'viewer' },
     { route: 'GET /api/v1/dead-letters/count', method: 'GET', path: '/api/v1/dead-letters/count', role: 'viewer' },
     { route: 'GET /api/v1/dead-letters/audit', method: 'GET', path: '/api/v1/dead-letters/audit', role: 'viewer' },
     { route: 'GET /api/v1/cluster', method: 'GET', path: '/api/v1/cluster', role: 'viewer' },
     { route: 'GET /api/v1/controller', method: 'GET', path: '/api/v1/controller', role: 'viewer' },
     { route: 'GET /metrics', method: 'GET', path: '/metrics', role: 'viewer' },
-    { route: 'GET /api/v1/topics/{topic}/partitions/{partition}/messages', method: 'GET', path: `/api/v1/topics/${topic}/partitions/0/messages`, role: 'operator' },
+    { route: 'GET /api/v1/topics/{topic}/partitions/{partition}/messages', method: 'GET', path: `/api/v1/topics/${topic}/partitions/0/messages?timestamp=0`, role: 'operator' },
     { route: 'POST /api/v1/topics/{topic}/messages', method: 'POST', path: `/api/v1/topics/${topic}/messages`, body: { messages: [{ key: 'k', value: { id: 99 } }] }, role: 'operator' },
     { route: 'GET /api/v1/dead-letters', method: 'GET', path: `/api/v1/dead-letters?${scope}`, role: 'operator' },
     { route: 'GET /api/v1/dead-letters/{id}', method: 'GET', path: `/api/v1/dead-letters/${deadLetterId}?${scope}`, role: 'operator' },
@@ -45,6 +47,7 @@ function endpoints(topic: string, deadLetterId: string, scratch: string): Endpoi
     { route: 'POST /api/v1/groups/{group}/topics/{topic}/reset-offsets', method: 'POST', path: `/api/v1/groups/billing/topics/${topic}/reset-offsets`, body: { to: 'latest' }, role: 'admin' },
     { route: 'POST /api/v1/dead-letters/purge', method: 'POST', path: '/api/v1/dead-letters/purge', body: { topic, group: 'billing', all: true }, role: 'admin' },
     { route: 'DELETE /api/v1/topics/{topic}', method: 'DELETE', path: `/api/v1/topics/${scratch}`, role: 'admin' },
+    { route: 'DELETE /api/v1/groups/{group}', method: 'DELETE', path: '/api/v1/groups/billing', role: 'admin' },
   ];
 }
 
@@ -59,8 +62,9 @@ async function hostWithData(): Promise<{ host: TestHost; list: Endpoint[] }> {
 }
 
 describe('broker host authentication and roles', () => {
-  it('answers 401 without a token or with a wrong one, 403 below the needed role and 2xx from it, on every endpoint', async () => {
+  it('answers 401 without a token or with a wrong one, 403 below the needed role and 2xx from it, on every endpoint, with the documented bodies', async () => {
     const { host, list } = await hostWithData();
+    const document = (await host.request('GET', '/docs-json', { token: null })).body;
     for (const endpoint of list) {
       const { method, path, body, role } = endpoint;
       const row = (token: Parameters<TestHost['request']>[2]) => host.request(method, path, { ...token, body });
@@ -78,6 +82,14 @@ describe('broker host authentication and roles', () => {
       }
       expect(allowed.status, `${method} ${path} as ${role}: ${JSON.stringify(allowed.body)}`).toBeGreaterThanOrEqual(200);
       expect(allowed.status).toBeLessThan(300);
+      // Success and error bodies are what the OpenAPI document says they are.
+      const operation = document.paths[endpoint.route.split(' ')[1]][method.toLowerCase()];
+      for (const reply of [none, wrong, ...below, allowed]) {
+        const schema = operation.responses[reply.status]?.content?.['application/json']?.schema;
+        if (reply.status === 204 || endpoint.route === 'GET /metrics' && reply.status === 200) continue;
+        expect(schema, `${endpoint.route} ${reply.status} is documented`).toBeDefined();
+        expect(schemaViolations(document, schema, reply.body), `${endpoint.route} ${reply.status}`).toEqual([]);
+      }
     }
     // Every endpoint but the public health check is in the matrix: a new one cannot skip it.
     const documented = Object.entries((await host.request('GET', '/docs-json')).body.paths as Record<string, object>).flatMap(([path, operations]) =>
@@ -123,16 +135,49 @@ describe('broker host authentication and roles', () => {
     expect(body.items.map((item: { actor: string; action: string }) => `${item.actor}:${item.action}`)).toEqual(['root:purge', 'oncall:replay']);
   });
 
-  it('rate limits each client, tokens or not', async () => {
-    const host = await startTestHost({ rateLimitPerMinute: 5 });
+  it('rate limits each token by its name and requests without a valid token by client address, over every endpoint', async () => {
+    const host = await startTestHost({ rateLimitPerMinute: 3 });
     const statuses: number[] = [];
-    for (let i = 0; i < 7; i++) statuses.push((await host.request('GET', '/api/v1/topics', { token: i % 2 === 0 ? 'viewer' : { raw: 'guessing-a-token-0123456789' } })).status);
-    expect(statuses).toEqual([200, 401, 200, 401, 200, 429, 429]);
-    const limited = await host.request('GET', '/api/v1/topics');
+    const paths = ['/api/v1/topics', '/api/v1/groups'];
+    for (let i = 0; i < 8; i++) statuses.push((await host.request('GET', paths[i % 2], { token: i % 2 === 0 ? 'viewer' : { raw: 'guessing-a-token-0123456789' } })).status);
+    // The viewer's budget and the guesser's (by address) are separate: 3 each, wherever they go.
+    expect(statuses).toEqual([200, 401, 200, 401, 200, 401, 429, 429]);
+    // Another token from the same address has its own budget; no token shares the address's.
+    expect((await host.request('GET', '/api/v1/topics', { token: 'operator' })).status).toBe(200);
+    expect((await host.request('GET', '/api/v1/topics', { token: null })).status).toBe(429);
+    const limited = await host.request('GET', '/api/v1/topics', { token: 'viewer' });
     expect(limited.body).toMatchObject({ statusCode: 429, code: 'TOO_MANY_REQUESTS' });
     expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
     // Probes are never throttled.
     expect((await host.request('GET', '/health', { token: null })).status).toBe(200);
+  });
+
+  it('takes the client address from X-Forwarded-For only through trusted proxies (BROOK_TRUST_PROXY), by hop count or CIDR', async () => {
+    const guess = (host: TestHost, forwardedFor: string) =>
+      host.request('GET', '/api/v1/topics', { token: null, headers: { 'x-forwarded-for': forwardedFor } }).then((reply) => reply.status);
+    for (const trustProxy of [1, '127.0.0.0/8,::1/128', 'loopback']) {
+      const host = await startTestHost({ rateLimitPerMinute: 2, trustProxy });
+      expect([await guess(host, '203.0.113.1'), await guess(host, '203.0.113.1'), await guess(host, '203.0.113.1')], String(trustProxy)).toEqual([401, 401, 429]);
+      // Another client behind the same proxy has its own budget.
+      expect(await guess(host, '203.0.113.2')).toBe(401);
+    }
+    // Without trust, the header is the client's word and the TCP peer is the address.
+    const direct = await startTestHost({ rateLimitPerMinute: 2 });
+    expect([await guess(direct, '203.0.113.1'), await guess(direct, '203.0.113.2'), await guess(direct, '203.0.113.3')]).toEqual([401, 401, 429]);
+    // Trusting a proxy that is not the peer changes nothing either.
+    const elsewhere = await startTestHost({ rateLimitPerMinute: 2, trustProxy: '10.0.0.0/8' });
+    expect([await guess(elsewhere, '203.0.113.1'), await guess(elsewhere, '203.0.113.2'), await guess(elsewhere, '203.0.113.3')]).toEqual([401, 401, 429]);
+  });
+
+  it('checks BROOK_TRUST_PROXY up front', () => {
+    expect(resolveHostOptions({ ...hostOptionsFromEnv({ BROOK_TRUST_PROXY: '2' }) }).trustProxy).toBe(2);
+    expect(resolveHostOptions({ ...hostOptionsFromEnv({ BROOK_TRUST_PROXY: ' 10.0.0.0/8, 192.168.1.7 ,::1' }) }).trustProxy).toEqual(['10.0.0.0/8', '192.168.1.7', '::1']);
+    expect(resolveHostOptions({}).trustProxy).toBe(false);
+    expect(resolveHostOptions({ trustProxy: 0 }).trustProxy).toBe(false);
+    for (const wrong of ['10.0.0.0/33', 'proxy.example.com', '10.0.0.1/8/1', '', '1.2.3']) {
+      expect(() => resolveHostOptions({ trustProxy: wrong }), wrong).toThrow(/trustProxy/);
+    }
+    expect(() => resolveHostOptions({ trustProxy: 101 })).toThrow(/trustProxy must be an integer from 0 to 100/);
   });
 
   it('generates one admin token when none is configured', async () => {

@@ -75,7 +75,7 @@ describe('broker host endpoints', () => {
     const { topic, billing } = await topicWithDeadLetters(host.brook, { partitions: 2, failing: 2, passing: 3 });
 
     const groups = await host.request('GET', '/api/v1/groups', { token: 'viewer' });
-    expect(groups.body).toEqual({ groups: [{ group: 'billing', kind: 'exclusive', topics: [topic], members: 1 }] });
+    expect(groups.body).toEqual({ groups: [{ group: 'billing', kind: 'exclusive', topics: [topic], members: 1, lag: 0, lagSeconds: 0 }] });
 
     const group = await host.request('GET', '/api/v1/groups/billing', { token: 'viewer' });
     expect(group.status).toBe(200);
@@ -84,7 +84,7 @@ describe('broker host endpoints', () => {
     const [described] = group.body.topics;
     expect(described.members).toEqual([{ memberId: billing.consumer.memberId, clientId: 'test', partitions: [0, 1] }]);
     for (const partition of described.partitions) {
-      expect(partition).toMatchObject({ owner: billing.consumer.memberId, lag: 0, pending: 0, retrying: 0 });
+      expect(partition).toMatchObject({ owner: billing.consumer.memberId, lag: 0, lagSeconds: 0, pending: 0, retrying: 0 });
       expect(partition.committedOffset).toBe(partition.highOffset);
     }
     const deadLettered = described.partitions.reduce((sum: number, p: { deadLettered: number }) => sum + p.deadLettered, 0);
@@ -190,6 +190,7 @@ describe('broker host endpoints', () => {
       '/api/v1/groups',
       '/api/v1/groups/{group}',
       '/api/v1/groups/{group}/topics/{topic}',
+      '/api/v1/groups/{group}/topics/{topic}/lag-history',
       '/api/v1/groups/{group}/topics/{topic}/reset-offsets',
       '/api/v1/topics',
       '/api/v1/topics/{topic}',

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { AuthGuard } from './auth/auth.guard.js';
+import { rateLimitTracker } from './auth/rate-limit-key.js';
 import { BrookModule } from './brook/brook.module.js';
 import type { ResolvedHostOptions } from './config/host-options.js';
 import { HostOptionsModule } from './config/host-options.module.js';
@@ -26,7 +27,12 @@ export class AppModule {
       imports: [
         HostOptionsModule.forRoot(options),
         BrookModule,
-        ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: options.rateLimitPerMinute }] }),
+        ThrottlerModule.forRoot({
+          throttlers: [{ ttl: 60_000, limit: options.rateLimitPerMinute }],
+          getTracker: rateLimitTracker(options.adminTokens),
+          // One budget over every endpoint, not one per route.
+          generateKey: (_context, tracker, name) => `${name}:${tracker}`,
+        }),
         TopicsModule,
         TopologyModule,
         GroupsModule,
@@ -38,7 +44,7 @@ export class AppModule {
         ConsoleModule,
       ],
       providers: [
-        // Throttling first, so guessing tokens is rate limited too.
+        // Throttling first, so guessing tokens is rate limited too (by address; verified tokens by name).
         { provide: APP_GUARD, useClass: ThrottlerGuard },
         { provide: APP_GUARD, useClass: AuthGuard },
         // Bodies are read after both guards: a refused client never gets its body read or parsed.

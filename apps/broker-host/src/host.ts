@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
+import { applyApiContract, BEARER_SCHEME } from './openapi/api-contract.js';
 import { HOST_LOG_LEVELS, resolveHostOptions, type HostOptions, type ResolvedHostOptions } from './config/host-options.js';
 import { HostHttpAdapter } from './http/http-server.js';
 import { StrictValidationPipe } from './http/validation.pipe.js';
@@ -30,15 +31,19 @@ export async function createBrokerHost(input: HostOptions = {}): Promise<BrokerH
   app.useGlobalPipes(new StrictValidationPipe());
   app.disable('x-powered-by');
   serveConsole(app);
+  // The client address (rate limits, logs) from X-Forwarded-For only through the configured proxies.
+  app.set('trust proxy', Array.isArray(options.trustProxy) ? [...options.trustProxy] : options.trustProxy);
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Brook broker host')
-      .setDescription('Admin API of Brook: topics, groups, messages, dead letters. Every /api/v1 endpoint needs a bearer token from BROOK_ADMIN_TOKENS.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
+  const document = applyApiContract(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Brook broker host')
+        .setDescription('Admin API of Brook: topics, groups, messages, dead letters. Every /api/v1 endpoint needs a bearer token from BROOK_ADMIN_TOKENS (opaque, not a JWT).')
+        .setVersion('1')
+        .addBearerAuth(BEARER_SCHEME)
+        .build(),
+    ),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return { app, options };

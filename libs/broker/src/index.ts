@@ -21,6 +21,8 @@ export type {
   ResetOffsetsRequest,
   ResetTarget,
 } from './groups/group-admin.js';
+export type { DeleteGroupRequest, DeleteGroupResult } from './groups/group-deletion.js';
+export type { LagHistoryRequest, LagSample } from './groups/lag-history.js';
 
 export { DeadLetterAdmin, type DeadLetterCount, type DeadLetterQuery, type DeadLetterSelection, type ReplayRequest } from './dead-letters/dead-letter-admin.js';
 export type { DeadLetter } from './dead-letters/dead-letter.js';

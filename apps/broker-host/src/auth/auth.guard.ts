@@ -3,12 +3,11 @@ import { Reflector } from '@nestjs/core';
 import type { ResolvedHostOptions } from '../config/host-options.js';
 import { HOST_OPTIONS } from '../config/host-options.tokens.js';
 import { TokenVerifier, type Principal } from './admin-tokens.js';
+import { BEARER } from './bearer.js';
 import { PRINCIPAL } from './principal.decorator.js';
 import { PUBLIC_ENDPOINT, REQUIRED_ROLE, type PublicSwitch } from './require-role.decorator.js';
 import { grants, type Role } from './roles.js';
 
-// The scheme is case-insensitive (RFC 9110); the token is not.
-const BEARER = /^Bearer ([\x21-\x7e]{1,1024})$/i;
 
 /**
  * Deny by default: every endpoint needs a bearer token of at least the role it declares with

@@ -12,12 +12,14 @@ export const HOST_ENVIRONMENT = {
   HOST: 'host',
   BROOK_ADMIN_TOKENS: 'adminTokens',
   BROOK_RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
+  BROOK_TRUST_PROXY: 'trustProxy',
   BROOK_BODY_LIMIT_BYTES: 'bodyLimitBytes',
   BROOK_HEADERS_TIMEOUT_MS: 'headersTimeoutMs',
   BROOK_REQUEST_TIMEOUT_MS: 'requestTimeoutMs',
   BROOK_KEEP_ALIVE_TIMEOUT_MS: 'keepAliveTimeoutMs',
   BROOK_CONTROLLER_LEASE_MS: 'controllerLeaseMs',
   BROOK_MAINTENANCE_INTERVAL_MS: 'maintenanceIntervalMs',
+  BROOK_LAG_SAMPLE_INTERVAL_MS: 'lagSampleIntervalMs',
   BROOK_METRICS_CACHE_MS: 'metricsCacheMs',
   BROOK_METRICS_MAX_PARTITIONS: 'metricsMaxPartitions',
   BROOK_METRICS_PUBLIC: 'metricsPublic',
@@ -35,6 +37,7 @@ const INTEGER_OPTIONS = new Set<keyof HostOptions>([
   'keepAliveTimeoutMs',
   'controllerLeaseMs',
   'maintenanceIntervalMs',
+  'lagSampleIntervalMs',
   'metricsCacheMs',
   'metricsMaxPartitions',
   'maxReplicaLagBytes',
@@ -54,6 +57,9 @@ export function hostOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HostOp
     } else if (option === 'metricsPublic') {
       if (raw !== 'true' && raw !== 'false') throw new InvalidArgumentError(`${variable} must be 'true' or 'false'; got ${JSON.stringify(raw)}.`);
       options[option] = raw === 'true';
+    } else if (option === 'trustProxy') {
+      // A hop count, or addresses and ranges (checked by resolveHostOptions).
+      options[option] = /^\d{1,3}$/.test(raw) ? Number(raw) : raw;
     } else if (option === 'logLevel') {
       options[option] = raw as HostLogLevel;
     } else {

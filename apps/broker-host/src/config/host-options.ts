@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { DEFAULT_MAX_REPLICA_LAG_BYTES, InvalidArgumentError, type RedisConnection } from '@brook/broker';
 import { assertUnique, generateAdminToken, parseAdminTokens, type AdminToken } from '../auth/admin-tokens.js';
@@ -24,8 +25,18 @@ export interface HostOptions {
   host?: string;
   /** Bearer tokens as `name:role:token` entries (comma separated) or a list; none means one generated admin token. @defaultValue none */
   adminTokens?: string | AdminToken[];
-  /** Requests per client address per minute, over every endpoint but `/health`. @defaultValue `600` */
+  /**
+   * Requests per minute over every endpoint but `/health`: per token name once the token is
+   * verified (per actor), per client address before. @defaultValue `600`
+   */
   rateLimitPerMinute?: number;
+  /**
+   * Which proxies in front of the host to believe about the client address (`X-Forwarded-For`): a
+   * hop count (`1` behind one load balancer) or a list of their addresses and CIDR ranges
+   * (`'10.0.0.0/8,192.168.1.7'`; also `loopback`, `linklocal`, `uniquelocal`). @defaultValue none: the
+   * TCP peer is the client
+   */
+  trustProxy?: number | string | string[];
   /** Largest request body accepted. @defaultValue `2_097_152` (2 MiB: a 1 MiB message, JSON-escaped) */
   bodyLimitBytes?: number;
   /** Longest a client may take to send a request's headers, from its first byte; then 408 and the connection closes. @defaultValue `10_000` */
@@ -38,6 +49,8 @@ export interface HostOptions {
   controllerLeaseMs?: number;
   /** How often the controller enforces retention. @defaultValue `60_000` */
   maintenanceIntervalMs?: number;
+  /** How often the controller samples every group's lag into the lag history (kept 24 h). @defaultValue `10_000` */
+  lagSampleIntervalMs?: number;
   /** How long a read of every topic and group serves `/metrics` and `/health` before it is read again. @defaultValue `5_000` */
   metricsCacheMs?: number;
   /** Most partitions (per topic and per group) one metrics read visits; the rest is left out and `brook_metrics_truncated` says so. @defaultValue `5_000` */
@@ -62,12 +75,15 @@ export interface ResolvedHostOptions {
   /** The token generated because none was configured, to print once; null otherwise. */
   readonly generatedToken: AdminToken | null;
   readonly rateLimitPerMinute: number;
+  /** Express's `trust proxy` setting: false, a hop count, or addresses and ranges. */
+  readonly trustProxy: false | number | readonly string[];
   readonly bodyLimitBytes: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly controllerLeaseMs: number;
   readonly maintenanceIntervalMs: number;
+  readonly lagSampleIntervalMs: number;
   readonly metricsCacheMs: number;
   readonly metricsMaxPartitions: number;
   readonly metricsPublic: boolean;
@@ -89,6 +105,7 @@ export const DEFAULT_HOST_OPTIONS = {
   keepAliveTimeoutMs: 5_000,
   controllerLeaseMs: 10_000,
   maintenanceIntervalMs: 60_000,
+  lagSampleIntervalMs: 10_000,
   metricsCacheMs: 5_000,
   metricsMaxPartitions: 5_000,
   metricsPublic: false,
@@ -119,6 +136,8 @@ export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptio
   }
   assertInteger('controllerLeaseMs', merged.controllerLeaseMs, 100, 3_600_000);
   assertInteger('maintenanceIntervalMs', merged.maintenanceIntervalMs, 10, 86_400_000);
+  assertInteger('lagSampleIntervalMs', merged.lagSampleIntervalMs, 10, 86_400_000);
+  const trustProxy = resolveTrustProxy(merged.trustProxy);
   assertInteger('metricsCacheMs', merged.metricsCacheMs, 0, 3_600_000);
   assertInteger('metricsMaxPartitions', merged.metricsMaxPartitions, 1, 1_000_000);
   assertInteger('maxReplicaLagBytes', merged.maxReplicaLagBytes, 0, Number.MAX_SAFE_INTEGER);
@@ -133,10 +152,38 @@ export function resolveHostOptions(options: HostOptions = {}): ResolvedHostOptio
   const generatedToken = configured.length === 0 ? generateAdminToken() : null;
   return Object.freeze({
     ...merged,
+    trustProxy,
     hostId,
     adminTokens: Object.freeze(generatedToken === null ? configured : [generatedToken]),
     generatedToken,
   });
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Checks `trustProxy` up front: Express would otherwise fail on the first request, or trust too much. */
+function resolveTrustProxy(value: HostOptions['trustProxy']): false | number | readonly string[] {
+  if (value === undefined) return false;
+  if (typeof value === 'number') {
+    assertInteger('trustProxy', value, 0, 100);
+    return value === 0 ? false : value;
+  }
+  const entries = (typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value : [value]).map((entry) => (typeof entry === 'string' ? entry.trim() : entry));
+  const fix = "give a hop count (e.g. 1) or comma-separated proxy addresses and CIDR ranges (e.g. '10.0.0.0/8,192.168.1.7'), or loopback, linklocal, uniquelocal";
+  if (entries.length === 0 || (entries.length === 1 && entries[0] === '')) throw new InvalidArgumentError(`trustProxy is empty: ${fix}.`);
+  for (const entry of entries) {
+    if (typeof entry !== 'string' || !isProxyAddress(entry)) throw new InvalidArgumentError(`trustProxy entry ${JSON.stringify(entry)} is not an address, CIDR range or known name: ${fix}.`);
+  }
+  return Object.freeze(entries as string[]);
+}
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address, bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 function assertInteger(name: string, value: unknown, min: number, max: number): void {

@@ -15,9 +15,9 @@ export class GroupsController {
 
   @Get()
   @RequireRole('viewer')
-  @ApiOperation({ summary: 'Every group with its topics and live member count.' })
+  @ApiOperation({ summary: 'Every group with its topics, live member count, total lag and lag in seconds (age of its oldest unfinished message).' })
   async list(): Promise<{ groups: GroupListing[] }> {
-    return { groups: await this.brook.admin().listGroups() };
+    return { groups: await this.brook.admin().listGroups({ lag: true }) };
   }
 
   @Get(':group')

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { LagSamplerService } from './lag-sampler.service.js';
 import { MaintenanceController } from './maintenance.controller.js';
 import { MaintenanceService } from './maintenance.service.js';
 
@@ -7,7 +8,7 @@ import { MaintenanceService } from './maintenance.service.js';
 @Module({
   imports: [ScheduleModule.forRoot()],
   controllers: [MaintenanceController],
-  providers: [MaintenanceService],
-  exports: [MaintenanceService],
+  providers: [MaintenanceService, LagSamplerService],
+  exports: [MaintenanceService, LagSamplerService],
 })
 export class MaintenanceModule {}

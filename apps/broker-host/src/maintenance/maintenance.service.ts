@@ -90,6 +90,14 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
     };
   }
 
+  /**
+   * Whether this host is the active controller, confirmed with Redis (a leader paused since its
+   * last renewal must not act beside its successor). Other scheduled duties of the controller ask this.
+   */
+  async confirmLeadership(): Promise<boolean> {
+    return this.lease.isLeader && (await this.lease.confirm());
+  }
+
   private tick(): void {
     // A pass slower than the interval is not stacked on top of itself.
     if (this.running !== undefined || !this.lease.isLeader) return;

@@ -22,9 +22,9 @@ export class MessagesController {
   @Get('partitions/:partition/messages')
   @RequireRole('operator')
   @ApiParam({ name: 'partition', schema: { type: 'integer', minimum: 0, maximum: 4_095 }, description: 'Partition number, from 0.' })
-  @ApiOperation({ summary: 'Up to limit (≤ 1,000) messages of a partition from an offset on, without consuming them.' })
+  @ApiOperation({ summary: 'Up to limit (≤ 1,000) messages of a partition from an offset or a timestamp on, without consuming them.' })
   async read(@Param('topic', TopicNamePipe) topic: string, @PartitionParam() partition: number, @Query() query: ReadMessagesQuery) {
-    const page = await this.brook.admin().readMessages({ topic, partition, offset: query.offset, limit: query.limit });
+    const page = await this.brook.admin().readMessages({ topic, partition, offset: query.offset, timestamp: query.timestamp, limit: query.limit });
     return { topic, partition, messages: page.messages.map(toMessageView), nextOffset: page.nextOffset };
   }
 

@@ -12,6 +12,19 @@ export class ReadMessagesQuery {
   @Max(Number.MAX_SAFE_INTEGER - 1)
   offset?: number;
 
+  @ApiPropertyOptional({
+    description: 'Start at the first message whose timestamp (append time, or the producer\'s explicit one) is at or after this time, in ms since the epoch. Give this or offset.',
+    type: 'integer',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+  })
+  @Optional()
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  timestamp?: number;
+
   @PageSize('Most messages to return.')
   limit?: number;
 }

@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { GroupCounters } from '@brook/broker';
+import { LagSamplerService } from '../maintenance/lag-sampler.service.js';
 import { MaintenanceService } from '../maintenance/maintenance.service.js';
 import { BrokerSnapshotService, type BrokerSnapshot } from '../snapshot/broker-snapshot.service.js';
 
@@ -31,6 +32,7 @@ export class MetricsService implements OnModuleDestroy {
   constructor(
     private readonly snapshots: BrokerSnapshotService,
     private readonly maintenance: MaintenanceService,
+    private readonly lagSampler: LagSamplerService,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'brook_' });
     this.defineBrokerMetrics();
@@ -108,6 +110,7 @@ export class MetricsService implements OnModuleDestroy {
         }
       });
     perGroupPartition('brook_group_lag', 'Messages the group has not finished: unread, unacknowledged or waiting for a retry.', (p) => p.lag);
+    perGroupPartition('brook_group_lag_seconds', 'Age in seconds (Redis clock) of the oldest message the group has not finished; 0 when it finished everything.', (p) => p.lagSeconds);
     perGroupPartition('brook_group_committed_offset', 'Where the group resumes on the partition.', (p) => p.committedOffset);
     perGroupPartition('brook_group_pending', 'Messages read but not yet acknowledged.', (p) => p.pending);
     perGroupPartition('brook_group_retrying', "Messages waiting in the group's delay queue for another attempt.", (p) => p.retrying);
@@ -126,8 +129,8 @@ export class MetricsService implements OnModuleDestroy {
           for (const { listing, topics } of taken.groups) {
             for (const description of topics) {
               for (const p of description.partitions) {
-                const total = p.counters[field];
-                if (total > 0) this.inc({ group: listing.group, topic: description.topic, partition: String(p.partition) }, total);
+                // Zero too: a series that exists from the start lets rate() and increase() see its first rise.
+                this.inc({ group: listing.group, topic: description.topic, partition: String(p.partition) }, p.counters[field]);
               }
             }
           }
@@ -157,6 +160,16 @@ export class MetricsService implements OnModuleDestroy {
         this.reset();
         this.inc({ outcome: 'ok' }, runs - failedRuns);
         this.inc({ outcome: 'error' }, failedRuns);
+      },
+    });
+    const sampler = () => this.lagSampler.status();
+    new Counter({
+      name: 'brook_lag_samples_total',
+      help: 'Lag history samples (one per group and topic) this host wrote as the controller.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sampler().samples);
       },
     });
     new Counter({

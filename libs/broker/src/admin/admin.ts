@@ -4,6 +4,8 @@ import type { TopologyOptions } from './topology-read.js';
 import type { DeadLetterAdmin } from '../dead-letters/dead-letter-admin.js';
 import type { ReadMessagesRequest, ReadMessagesResult } from '../message/read-messages.js';
 import type { GroupAdmin, GroupDescription, GroupListing, ResetOffsetsRequest } from '../groups/group-admin.js';
+import type { DeleteGroupRequest, DeleteGroupResult } from '../groups/group-deletion.js';
+import type { LagHistoryRequest, LagSample } from '../groups/lag-history.js';
 import type { CreateTopicRequest, RetentionResult, TopicAdmin, TopicDescription } from '../topics/topic-admin.js';
 
 /**
@@ -61,14 +63,29 @@ export class Admin {
     return this.topics.enforceRetention();
   }
 
-  /** Up to `limit` (≤ 1,000) messages of a partition from `offset` on, without touching any group's position. */
+  /** Up to `limit` (≤ 1,000) messages of a partition from `offset` (or the first at or after `timestamp`) on, without touching any group's position. */
   readMessages(request: ReadMessagesRequest): Promise<ReadMessagesResult> {
     return this.topics.readMessages(request);
   }
 
-  /** Every group with its topics and live member count. */
-  listGroups(): Promise<GroupListing[]> {
-    return this.groups.listGroups();
+  /** Every group with its topics and live member count; with `{ lag: true }` also its total lag and lag in seconds. */
+  listGroups(options?: { lag?: boolean }): Promise<GroupListing[]> {
+    return this.groups.listGroups(options);
+  }
+
+  /** Removes a group and every key of it (positions, pending, retries, dead letters, counters, history); refused while members are live unless `force`. Audited. */
+  deleteGroup(request: DeleteGroupRequest): Promise<DeleteGroupResult> {
+    return this.groups.deleteGroup(request);
+  }
+
+  /** A group's lag (count and seconds) on a topic over time, as sampled by `recordLagHistory`; the last 24 hours are kept. */
+  lagHistory(request: LagHistoryRequest): Promise<LagSample[]> {
+    return this.groups.lagHistory(request);
+  }
+
+  /** Samples every group's lag on every topic into the lag history (the broker host's controller does this every 10 s). */
+  recordLagHistory(): Promise<number> {
+    return this.groups.recordLagHistory();
   }
 
   /** A group's members and, per partition of `topic`, owner, committed offset, lag and pending messages. */

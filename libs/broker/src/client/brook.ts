@@ -48,13 +48,17 @@ export class Brook {
   /** The admin client (one per Brook). */
   admin(): Admin {
     this.ctx.assertOpen();
-    this.adminClient ??= new Admin(
-      this.ctx,
-      this.topicAdmin,
-      new GroupAdmin(this.ctx, this.registry),
-      new DeadLetterAdmin(this.ctx, this.registry, () => (this.adminProducer ??= this.producer()), new AuditLog(this.ctx)),
-      new ClusterAdmin(this.ctx, this.registry),
-    );
+    if (this.adminClient === undefined) {
+      // One audit log for dead-letter operations and group deletions.
+      const auditLog = new AuditLog(this.ctx);
+      this.adminClient = new Admin(
+        this.ctx,
+        this.topicAdmin,
+        new GroupAdmin(this.ctx, this.registry, auditLog),
+        new DeadLetterAdmin(this.ctx, this.registry, () => (this.adminProducer ??= this.producer()), auditLog),
+        new ClusterAdmin(this.ctx, this.registry),
+      );
+    }
     return this.adminClient;
   }
 

@@ -2,20 +2,21 @@ import type { BrookContext } from '../client/context.js';
 import { assertInteger } from '../client/brook.options.js';
 import { InvalidArgumentError } from '../errors/errors.js';
 
-/** One recorded dead-letter operation. */
+/** One recorded operator action: a dead-letter replay or purge, or a group deletion. */
 export interface AuditEntry {
   id: string;
   at: number;
   /** Who did it, as passed by the caller (the broker host passes the token's name). */
   actor: string;
-  action: 'replay' | 'purge';
+  action: 'replay' | 'purge' | 'delete-group';
+  /** The topic; for a group deletion, the group's topics separated by commas. */
   topic: string;
   group: string;
   /** Replays only: where the messages went. */
   to: 'group' | 'topic' | null;
   /** The dead-letter IDs asked for, or 'all'. */
   selection: string[] | 'all';
-  /** How many were replayed or purged, and the IDs that did not exist. */
+  /** How many were replayed or purged (keys removed, for a group deletion), and the IDs that did not exist. */
   result: { count: number; missing: string[] };
 }
 

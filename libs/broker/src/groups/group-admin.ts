@@ -10,6 +10,10 @@ import { range } from '../topics/topic-admin.js';
 import type { TopicRegistry } from '../topics/topic-registry.js';
 import { memberOfToken } from '../consumer/lease-token.js';
 import { parsePartitionKey } from '../consumer/topic-partition.js';
+import { offsetForTimestamp } from '../message/offset-for-timestamp.js';
+import type { AuditLog } from '../dead-letters/audit-log.js';
+import { deleteGroup, type DeleteGroupRequest, type DeleteGroupResult } from './group-deletion.js';
+import { LagHistory, type LagHistoryRequest, type LagSample } from './lag-history.js';
 
 /** A group as `listGroups` reports it. */
 export interface GroupListing {
@@ -20,6 +24,10 @@ export interface GroupListing {
   topics: string[];
   /** Live members right now. */
   members: number;
+  /** With `listGroups({ lag: true })`: unfinished messages over every topic and partition; null before the group read any. */
+  lag?: number | null;
+  /** With `listGroups({ lag: true })`: the largest lag in seconds over its partitions; null before the group read any. */
+  lagSeconds?: number | null;
 }
 
 /** A live member and the partitions of the described topic assigned to it. */
@@ -48,6 +56,12 @@ export interface GroupPartitionDescription {
   lowOffset: number;
   /** Messages the group has not finished: not yet read, read but unacknowledged, or waiting for a retry. Null before the group first read the partition. */
   lag: number | null;
+  /**
+   * How far behind the group is in time: the age, in seconds on the Redis clock, of its oldest
+   * unfinished message (from the time Brook appended it, or its producer's explicit timestamp).
+   * 0 when it finished everything; null before the group first read the partition.
+   */
+  lagSeconds: number | null;
   /** Read but not yet acknowledged (in flight, or being retried in place). */
   pending: number;
   /** Waiting in the group's delay queue for a later attempt. */
@@ -100,13 +114,60 @@ export interface ResetOffsetsRequest {
 
 /** Group operations of the admin client. */
 export class GroupAdmin {
+  private readonly history: LagHistory;
+
   constructor(
     private readonly ctx: BrookContext,
     private readonly registry: TopicRegistry,
-  ) {}
+    private readonly auditLog: AuditLog,
+  ) {
+    this.history = new LagHistory(ctx);
+  }
 
-  /** Every group that ever ran, with its topics and live member count, sorted by name. */
-  async listGroups(): Promise<GroupListing[]> {
+  /**
+   * Every group that ever ran, with its topics and live member count, sorted by name; with
+   * `{ lag: true }` also its total lag and lag in seconds over those topics (one `describeGroup`
+   * per group and topic).
+   */
+  async listGroups(options: { lag?: boolean } = {}): Promise<GroupListing[]> {
+    const listings = await this.listGroupsOnly();
+    if (options?.lag !== true) return listings;
+    return Promise.all(listings.map(async (listing) => ({ ...listing, ...summarizeLag(await this.describeTopics(listing)) })));
+  }
+
+  /** Removes a group and every key of it; refused while members are live unless `force`. Audited. */
+  deleteGroup(request: DeleteGroupRequest): Promise<DeleteGroupResult> {
+    return deleteGroup(this.ctx, this.registry, this.auditLog, request);
+  }
+
+  /** A group's lag on a topic over time, as the maintenance controller sampled it. */
+  lagHistory(request: LagHistoryRequest): Promise<LagSample[]> {
+    return this.history.read(request);
+  }
+
+  /**
+   * Samples the lag of every group on every topic it consumes into the lag history. The
+   * maintenance controller calls it on its schedule; resolves with the number of samples written.
+   */
+  async recordLagHistory(): Promise<number> {
+    let written = 0;
+    for (const listing of await this.listGroupsOnly()) {
+      for (const topic of listing.topics) {
+        const described = await this.describeGroupAt({ group: listing.group, topic }).catch(skipGone);
+        if (described === undefined) continue;
+        await this.history.record(described.description, described.nowMs);
+        written++;
+      }
+    }
+    return written;
+  }
+
+  private async describeTopics(listing: GroupListing): Promise<GroupDescription[]> {
+    const described = await Promise.all(listing.topics.map((topic) => this.describeGroup({ group: listing.group, topic }).catch(skipGone)));
+    return described.filter((description) => description !== undefined);
+  }
+
+  private async listGroupsOnly(): Promise<GroupListing[]> {
     await this.ctx.ready();
     const groups = await readGroupRegistry(this.ctx);
     const now = await this.redisNow();
@@ -123,13 +184,19 @@ export class GroupAdmin {
 
   /** Members, assignment, committed offsets, lag, pending and retrying messages per partition of one topic. */
   async describeGroup({ group, topic }: { group: string; topic: string }): Promise<GroupDescription> {
+    return (await this.describeGroupAt({ group, topic })).description;
+  }
+
+  /** `describeGroup`, with the Redis clock (ms) at which it was read. */
+  async describeGroupAt({ group, topic }: { group: string; topic: string }): Promise<{ description: GroupDescription; nowMs: number }> {
     const partitions = await this.requireGroupTopic(group, topic);
     const kind = (await readGroupKinds(this.ctx)).get(group) ?? 'exclusive';
     const [members, offsets] = await Promise.all([
       kind === 'share' ? this.shareMembers(group, topic) : this.liveMembers(group, topic),
       Promise.all(range(partitions).map((p) => this.partitionOffsets(group, topic, p))),
     ]);
-    return {
+    const nowMs = Math.max(0, ...offsets.map((reply) => reply.nowMs));
+    const description: GroupDescription = {
       group,
       kind,
       topic,
@@ -140,6 +207,7 @@ export class GroupAdmin {
         const positioned = state === 1;
         const committedOffset = !positioned ? null : pending > 0 ? minPending - 1 : lastDelivered;
         const undelivered = Math.max(0, high - Math.max(lastDelivered, low));
+        const behind = reply.oldestOffset >= 0 && reply.oldestAppendMs >= 0;
         return {
           partition,
           owner: owner === '' ? null : memberOfToken(owner),
@@ -147,6 +215,7 @@ export class GroupAdmin {
           highOffset: high,
           lowOffset: low,
           lag: positioned ? undelivered + pending + retrying : null,
+          lagSeconds: !positioned ? null : behind ? Math.max(0, reply.nowMs - reply.oldestAppendMs) / 1_000 : 0,
           pending,
           retrying,
           deadLettered,
@@ -161,6 +230,7 @@ export class GroupAdmin {
         };
       }),
     };
+    return { description, nowMs };
   }
 
   /**
@@ -180,7 +250,7 @@ export class GroupAdmin {
       range(partitions).map(async (partition) => {
         const { highOffset: high, lowOffset: low } = await this.partitionOffsets(group, topic, partition);
         const offset =
-          to === 'earliest' ? low : to === 'latest' ? high : 'offset' in to ? Math.min(Math.max(to.offset, low), high) : await this.offsetForTimestamp(topic, partition, to.timestamp, low, high);
+          to === 'earliest' ? low : to === 'latest' ? high : 'offset' in to ? Math.min(Math.max(to.offset, low), high) : await offsetForTimestamp(this.ctx, topic, partition, to.timestamp, low, high);
         const { status } = await this.ctx.call(SCRIPTS.resetOffset, { topic, partition, group, offset, token: '', force });
         if (status === 'held') throw new GroupActiveError(group, 1, `reset its offsets on '${topic}' (a member still holds partition ${partition})`);
         if (status === 'gone') throw new UnknownTopicError(topic);
@@ -254,30 +324,6 @@ export class GroupAdmin {
     const [seconds, micros] = await this.ctx.run('read the Redis clock', () => this.ctx.client.time());
     return Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
   }
-
-  /**
-   * The first offset whose message timestamp is at or after `timestamp`, by binary search over the
-   * log (message timestamps are assumed to grow with offsets, as producer clocks make them).
-   */
-  private async offsetForTimestamp(topic: string, partition: number, timestamp: number, low: number, high: number): Promise<number> {
-    const key = this.ctx.keys.log(topic, partition);
-    let lo = low;
-    let hi = high;
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      const [entry] = await this.ctx.run(`search '${topic}' by timestamp`, () => this.ctx.client.xrange(key, `0-${mid + 1}`, '+', 'COUNT', 1));
-      if (entry === undefined) {
-        hi = mid;
-        continue;
-      }
-      const seq = Number(entry[0].slice(2));
-      const fields = entry[1];
-      const t = Number(fields[fields.indexOf('t') + 1]);
-      if (t >= timestamp) hi = Math.min(mid, seq - 1);
-      else lo = seq;
-    }
-    return lo;
-  }
 }
 
 /** The topic's partition count, after checking the group exists and has consumed the topic. */
@@ -303,6 +349,19 @@ export async function readGroupKinds(ctx: BrookContext): Promise<Map<string, Gro
 export async function readGroupRegistry(ctx: BrookContext): Promise<Map<string, string[]>> {
   const all = await ctx.run('read the group registry', () => ctx.client.hgetall(ctx.keys.groups()));
   return new Map(Object.entries(all).map(([group, json]) => [group, (JSON.parse(json) as { topics: string[] }).topics]));
+}
+
+/** Total lag and the largest lag in seconds over the described topics. */
+function summarizeLag(descriptions: GroupDescription[]): { lag: number | null; lagSeconds: number | null } {
+  const positioned = descriptions.flatMap((description) => description.partitions).filter((p) => p.lag !== null);
+  if (positioned.length === 0) return { lag: null, lagSeconds: null };
+  return { lag: positioned.reduce((sum, p) => sum + p.lag!, 0), lagSeconds: Math.max(...positioned.map((p) => p.lagSeconds ?? 0)) };
+}
+
+/** A topic deleted since the group read it is no longer part of the group's picture. */
+function skipGone(error: unknown): undefined {
+  if (error instanceof UnknownTopicError || error instanceof UnknownGroupError) return undefined;
+  throw error;
 }
 
 function validateTarget(to: unknown): asserts to is ResetTarget {

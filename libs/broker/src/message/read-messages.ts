@@ -5,6 +5,8 @@ import { assertValidName } from '../names/names.js';
 import type { TopicRegistry } from '../topics/topic-registry.js';
 import { displayValue } from './display-value.js';
 import type { Headers } from './message.js';
+import { SCRIPTS } from '../redis/script-table.js';
+import { offsetForTimestamp } from './offset-for-timestamp.js';
 import { readEntry } from './wire.js';
 
 /** What `admin.readMessages` takes. */
@@ -13,6 +15,12 @@ export interface ReadMessagesRequest {
   partition: number;
   /** First offset to return; offsets already removed by retention are skipped. @defaultValue `0` */
   offset?: number;
+  /**
+   * Start instead at the first message whose timestamp is at or after this time (ms since the
+   * epoch): its append time on the Redis clock, or its producer's explicit timestamp. Give this or
+   * `offset`, not both.
+   */
+  timestamp?: number;
   /** Most messages to return, at most {@link MAX_READ_MESSAGES}. @defaultValue `100` */
   limit?: number;
 }
@@ -47,11 +55,16 @@ export async function readMessages(ctx: BrookContext, registry: TopicRegistry, r
   if (request === null || typeof request !== 'object') {
     throw new InvalidArgumentError("readMessages needs { topic, partition }, e.g. readMessages({ topic: 'orders.created', partition: 0, offset: 0, limit: 100 }).");
   }
-  const { topic, partition, offset = 0, limit = 100 } = request;
+  const { topic, partition, timestamp, limit = 100 } = request;
+  let { offset = 0 } = request;
   assertValidName('topic', topic);
   assertInteger('partition', partition, 0);
   // The stream ID carries offset + 1, which must stay a safe integer.
   assertInteger('offset', offset, 0, Number.MAX_SAFE_INTEGER - 1);
+  if (timestamp !== undefined) {
+    assertInteger('timestamp', timestamp, 0);
+    if (request.offset !== undefined) throw new InvalidArgumentError('readMessages takes offset or timestamp, not both: give { offset } to start at an offset, { timestamp } to start at a time.');
+  }
   assertInteger('limit', limit, 1, MAX_READ_MESSAGES);
   await ctx.ready();
   const config = await registry.get(topic, { fresh: true });
@@ -59,6 +72,10 @@ export async function readMessages(ctx: BrookContext, registry: TopicRegistry, r
   if (partition >= config.partitions) throw new PartitionOutOfRangeError(topic, partition, config.partitions);
 
   const key = ctx.keys.log(topic, partition);
+  if (timestamp !== undefined) {
+    const { highOffset, lowOffset } = await ctx.call(SCRIPTS.partitionOffsets, { topic, partition });
+    offset = await offsetForTimestamp(ctx, topic, partition, timestamp, lowOffset, highOffset);
+  }
   const entries = (await ctx.run(`read partition ${partition} of '${topic}'`, () => ctx.client.xrangeBuffer(key, `0-${offset + 1}`, '+', 'COUNT', limit))) as Array<
     [Buffer, Buffer[]]
   >;

@@ -134,6 +134,19 @@ export class KeySpace {
     return `${this.prefix}:${this.groupTag(group)}:origins`;
   }
 
+  /**
+   * The group's lag on a topic sampled over time by the maintenance controller: a stream whose IDs
+   * carry the Redis time of each sample (see groups/lag-history.ts).
+   */
+  lagHistory(group: string, topic: string): string {
+    return `${this.prefix}:${this.groupTag(group)}:lag-history:${topic}`;
+  }
+
+  /** Every coordination key of a group that does not depend on a topic, for deletion. */
+  groupCoordinationKeys(group: string): string[] {
+    return [...this.membershipKeys(group), this.groupShareLock(group)];
+  }
+
   /** The keys of the `membership` script, in its KEYS order. */
   membershipKeys(group: string): string[] {
     return [this.groupMembers(group), this.groupMemberInfo(group), this.groupAssignment(group), this.groupTopics(group), this.groupOrigins(group)];

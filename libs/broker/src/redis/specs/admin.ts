@@ -60,6 +60,12 @@ export interface GroupOffsetsReply {
   retrying: number;
   deadLettered: number;
   stats: Map<string, number>;
+  /** The oldest unfinished offset, -1 when the group finished everything. */
+  oldestOffset: number;
+  /** Append time (ms) of the first stored message at or after `oldestOffset`, -1 when none is stored. */
+  oldestAppendMs: number;
+  /** The Redis clock (ms) when the script ran. */
+  nowMs: number;
 }
 
 export const groupOffsets = spec<PartitionRef & { group: string }, GroupOffsetsReply>({
@@ -85,6 +91,9 @@ export const groupOffsets = spec<PartitionRef & { group: string }, GroupOffsetsR
       retrying: num(r[7] ?? 0),
       deadLettered: num(r[8] ?? 0),
       stats,
+      oldestOffset: num(r[10] ?? -1),
+      oldestAppendMs: num(r[11] ?? -1),
+      nowMs: num(r[12] ?? 0),
     };
   },
   describe: (input) => `describe ${where(input)} for '${input.group}'`,
