@@ -70,6 +70,7 @@ export {
   PartitionOutOfRangeError,
   ProducerFencedError,
   ProducerQueueFullError,
+  DeliveryTimeoutError,
   RedisOutOfMemoryError,
   RequestTimeoutError,
   TopicConflictError,
