@@ -11,3 +11,4 @@ export { BrookHealthIndicator, type BrookHealthOptions, type BrookHealthResult }
 export { BROOK_CONTEXT_TYPE, BROOK_PRODUCER } from './brook.tokens.js';
 export { BrookErrorsFilter } from './brook-errors.filter.js';
 export { BROOK_HTTP_ERRORS, toBrookHttpError, type BrookErrorBody, type BrookHttpMapping } from './brook-http-errors.js';
+export { DEFAULT_BROOK_LOGGING, type BrookLogLevel, type BrookLoggingOptions } from './brook.logging.js';
