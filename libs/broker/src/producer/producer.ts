@@ -107,8 +107,9 @@ export class Producer extends EventEmitter<ProducerEvents> {
   /**
    * Publishes messages to one topic. Resolves with each message's partition and offset, in the
    * order given, once the `acks` level is met. Invalid input rejects before anything is sent.
+   * `send<OrderCreated>(…)` checks the values' type.
    */
-  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+  async send<V = unknown>(record: ProducerRecord<NoInfer<V>>): Promise<RecordMetadata[]> {
     return this.sendBatch({ topicMessages: [record] });
   }
 
