@@ -65,9 +65,13 @@ function readmeHostInstall() {
   return install;
 }
 
-/** Runs `npx brook-host` in `dir` against Redis and waits until `GET /health` answers 200; then stops it with SIGTERM. */
+/**
+ * Runs `npx brook-host` in `dir` against Redis and waits until `GET /health` answers 200; then stops
+ * it with SIGTERM. The wait is generous: on a loaded CI machine loading Nest alone takes seconds.
+ */
 async function checkHost(dir, redisUrl) {
   const port = await freePort();
+  const startedAt = Date.now();
   const child = spawn('npx', ['--no-install', 'brook-host'], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,15 +82,15 @@ async function checkHost(dir, redisUrl) {
   child.stderr.on('data', (chunk) => (output += chunk));
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   try {
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 90_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`brook-host exited with ${child.exitCode}:\n${output}`);
       const health = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2_000) }).then(
         async (response) => ({ status: response.status, body: await response.json() }),
         () => undefined,
       );
-      if (health?.status === 200 && health.body?.status === 'ok') return health.body;
-      if (Date.now() > deadline) throw new Error(`brook-host did not answer GET /health with 200 within 30 s (last: ${JSON.stringify(health)}):\n${output}`);
+      if (health?.status === 200 && health.body?.status === 'ok') return { ...health.body, startMs: Date.now() - startedAt };
+      if (Date.now() > deadline) throw new Error(`brook-host did not answer GET /health with 200 within 90 s (last: ${JSON.stringify(health)}):\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   } finally {
@@ -220,7 +224,7 @@ try {
   const [hostNpm, ...hostArgs] = words(hostInstall, destination, tarballs);
   run(hostNpm, [...hostArgs, '--no-audit', '--no-fund', '--loglevel=error'], hostDir);
   const health = await checkHost(hostDir, `${redis.url}/15`);
-  log(`host: npx brook-host answered GET /health 200 (${JSON.stringify(health.info)})`);
+  log(`host: npx brook-host answered GET /health 200 ${(health.startMs / 1000).toFixed(1)} s after it started (${JSON.stringify(health.info)})`);
 
   for (const major of majors) {
     const kind = major >= 12 ? 'esm' : 'cjs';
