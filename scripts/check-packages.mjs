@@ -4,11 +4,13 @@
 // workspace, installs that Nest major from the npm registry and then the tarballs with the README's
 // own install line, builds the application with `nest build` (the CLI of the same major) and runs it
 // against a private redis-server: it produces one message, consumes it through an @Subscribe handler
-// and exits.
+// and exits. Then it packs the broker host, installs it with the libraries' tarballs into a scratch
+// directory with the install line of the README's "### Run the host" block, starts `npx brook-host`
+// there against the same redis-server and waits for `GET /health` to answer 200.
 // Nest 12 apps are ESM; the Nest 10 and 11 apps are CommonJS, as `nest new` scaffolds them, and load
 // the ESM libraries through require(esm) (Node.js >= 20.19).
 //   node scripts/check-packages.mjs            every supported major (12, 11, 10)
-//   node scripts/check-packages.mjs 12 10      only these
+//   node scripts/check-packages.mjs 12 10      only these (the host is checked in every run)
 //   KEEP=1 node scripts/check-packages.mjs     keep the scratch directory
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,6 +50,56 @@ function readmeInstall() {
   const destination = pack.match(/--pack-destination\s+(\S+)/)?.[1];
   if (!destination) throw new Error('The README `npm pack` line needs --pack-destination.');
   return { pack, install, destination };
+}
+
+/** The `npm install` line of the README's "### Run the host" block, which installs the host's tarball. */
+function readmeHostInstall() {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.split(/^### Run the host$/m)[1]?.split(/^#{2,3} /m)[0];
+  const block = section?.match(/```sh\n([\s\S]*?)```/)?.[1];
+  if (!block) throw new Error('README.md has no ```sh block under "### Run the host".');
+  const lines = block.split('\n').map((line) => line.replace(/\s+#.*$/, '').trim());
+  const install = lines.find((line) => line.startsWith('npm install') && line.includes('brook-broker-host'));
+  if (!install) throw new Error('The README "### Run the host" block needs an `npm install` line with the host tarball.');
+  if (!lines.some((line) => /\bnpx brook-host\b/.test(line))) throw new Error('The README "### Run the host" block needs an `npx brook-host` line.');
+  return install;
+}
+
+/**
+ * Runs `npx brook-host` in `dir` against Redis and waits until `GET /health` answers 200; then stops
+ * it with SIGTERM. The wait is generous: on a loaded CI machine loading Nest alone takes seconds.
+ */
+async function checkHost(dir, redisUrl) {
+  const port = await freePort();
+  const startedAt = Date.now();
+  const child = spawn('npx', ['--no-install', 'brook-host'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, REDIS_URL: redisUrl, PORT: String(port), HOST: '127.0.0.1', BROOK_PREFIX: 'scratch-host', BROOK_LOG_LEVEL: 'warn', BROOK_ADMIN_TOKENS: 'ci:admin:scratch-host-token-0123456789abcdef' },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  try {
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`brook-host exited with ${child.exitCode}:\n${output}`);
+      const health = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2_000) }).then(
+        async (response) => ({ status: response.status, body: await response.json() }),
+        () => undefined,
+      );
+      if (health?.status === 200 && health.body?.status === 'ok') return { ...health.body, startMs: Date.now() - startedAt };
+      if (Date.now() > deadline) throw new Error(`brook-host did not answer GET /health with 200 within 90 s (last: ${JSON.stringify(health)}):\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const { code, signal } = await exited;
+    clearTimeout(timer);
+    if (code !== 0 && signal !== 'SIGTERM') console.error(`packages: brook-host stopped with ${code ?? signal}:\n${output}`);
+  }
 }
 
 /** Splits a command line of the README (plain words, no quoting) and puts the scratch tarball directory in. */
@@ -156,6 +208,23 @@ try {
   }
   redis = await startRedis();
   log(`redis-server at ${redis.url}`);
+
+  // The broker host as operators install it: its tarball next to the libraries', run with npx.
+  const hostInstall = readmeHostInstall();
+  run('npm', ['pack', '-w', 'apps/broker-host', '--pack-destination', tarballs, '--silent'], root);
+  const hostListing = execFileSync('tar', ['-tzf', join(tarballs, 'brook-broker-host-0.1.0.tgz')], { encoding: 'utf8' }).trim().split('\n');
+  for (const needed of ['package/package.json', 'package/README.md', 'package/LICENSE', 'package/dist/main.js', 'package/dist/host.js']) {
+    if (!hostListing.includes(needed)) throw new Error(`brook-broker-host-0.1.0.tgz lacks ${needed}`);
+  }
+  if (hostListing.some((file) => file.startsWith('package/src/'))) throw new Error('brook-broker-host-0.1.0.tgz holds its sources');
+  const hostDir = join(work, 'host');
+  mkdirSync(hostDir);
+  writeFileSync(join(hostDir, 'package.json'), JSON.stringify({ name: 'scratch-brook-host', private: true, version: '0.0.0' }, null, 2));
+  log(`host: ${hostListing.length} files; installing: ${hostInstall}`);
+  const [hostNpm, ...hostArgs] = words(hostInstall, destination, tarballs);
+  run(hostNpm, [...hostArgs, '--no-audit', '--no-fund', '--loglevel=error'], hostDir);
+  const health = await checkHost(hostDir, `${redis.url}/15`);
+  log(`host: npx brook-host answered GET /health 200 ${(health.startMs / 1000).toFixed(1)} s after it started (${JSON.stringify(health.info)})`);
 
   for (const major of majors) {
     const kind = major >= 12 ? 'esm' : 'cjs';

@@ -39,6 +39,7 @@ declare class ShipmentDto {
   orderId: string;
 }
 declare class Billing {}
+declare class AppModule {}
 declare function randomUUID(): string;
 declare const Test: typeof import('@nestjs/testing').Test;
 declare const Brook: BrookModule['Brook'];
@@ -47,9 +48,9 @@ declare const Subscribe: NestAdapter['Subscribe'];
 declare const SubscribeBatch: NestAdapter['SubscribeBatch'];
 declare const Payload: NestAdapter['Payload'];
 declare const Ctx: NestAdapter['Ctx'];
-type ShareMessageContext = import('@brook/nest-adapter').ShareMessageContext;
-type BatchContext = import('@brook/nest-adapter').BatchContext;
-type MessageContext = import('@brook/nest-adapter').MessageContext;
+type ShareMessageContext<V = unknown> = import('@brook/nest-adapter').ShareMessageContext<V>;
+type BatchContext<V = unknown> = import('@brook/nest-adapter').BatchContext<V>;
+type MessageContext<V = unknown> = import('@brook/nest-adapter').MessageContext<V>;
 declare const ValidationPipe: NestCommon['ValidationPipe'];
 declare const Get: NestCommon['Get'];
 declare function HealthCheck(): MethodDecorator;

@@ -1,9 +1,10 @@
+#!/usr/bin/env node
 import { Logger } from '@nestjs/common';
 import { hostOptionsFromEnv } from './config/host-options.env.js';
 import { describeRedis } from './config/redis-env.js';
 import { startBrokerHost } from './host.js';
 
-/** Runs the broker host configured from the environment (see docs/operating.md). */
+/** `brook-host`: runs the broker host configured from the environment (see the package README). */
 try {
   const host = await startBrokerHost(hostOptionsFromEnv());
   const { generatedToken, prefix, redis } = host.options;

@@ -77,6 +77,7 @@ export {
   PartitionOutOfRangeError,
   ProducerFencedError,
   ProducerQueueFullError,
+  DeliveryTimeoutError,
   RedisOutOfMemoryError,
   RedisPermissionError,
   RequestTimeoutError,

@@ -5,8 +5,8 @@ import type { EachBatchPayload, ReceivedMessage } from '@brook/broker';
  * `@Ctx()`. In guards and interceptors it is `context.switchToRpc().getContext()`, and
  * `getData()` is the array of values.
  */
-export class BatchContext {
-  constructor(private readonly payload: EachBatchPayload) {}
+export class BatchContext<V = unknown> {
+  constructor(private readonly payload: EachBatchPayload<V>) {}
 
   get topic(): string {
     return this.payload.batch.topic;
@@ -17,7 +17,7 @@ export class BatchContext {
   }
 
   /** The messages as received (offset, key, value, headers, timestamp), in offset order. */
-  get messages(): ReadonlyArray<ReceivedMessage> {
+  get messages(): ReadonlyArray<ReceivedMessage<V>> {
     return this.payload.batch.messages;
   }
 

@@ -3,6 +3,7 @@ import { ExternalContextCreator } from '@nestjs/core';
 import { Brook, InvalidArgumentError, type Producer } from '@brook/broker';
 import { BROOK_MODULE_OPTIONS } from './broker.module-definition.js';
 import type { BrokerModuleOptions } from './broker.options.js';
+import { resolveBrookLogging } from './brook.logging.js';
 import { BROOK_PRODUCER, PRODUCER_HANDLE } from './brook.tokens.js';
 import { ExclusiveGroup } from './exclusive-group.js';
 import type { GroupRunner } from './group-runner.js';
@@ -40,7 +41,7 @@ export class BrokerLifecycle implements OnModuleInit, OnApplicationBootstrap, On
     const { handlers, groups, producerHosts } = this.explorer.explore();
     const handle = this.producerHandle();
     for (const host of producerHosts) Object.defineProperty(host, PRODUCER_HANDLE, { value: handle, configurable: true });
-    const deps = { brook: this.brook, options: this.options, contextCreator: this.contextCreator, logger: this.logger };
+    const deps = { brook: this.brook, options: this.options, contextCreator: this.contextCreator, logger: this.logger, logging: resolveBrookLogging(this.options.logging) };
     for (const settings of groups.values()) {
       const members = handlers.filter((handler) => handler.subscription.group === settings.group);
       let runner: GroupRunner;

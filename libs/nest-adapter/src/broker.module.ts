@@ -26,7 +26,7 @@ import { SubscriptionExplorer } from './subscription.explorer.js';
     {
       provide: Brook,
       inject: [BROOK_MODULE_OPTIONS],
-      useFactory: ({ topics: _topics, retry: _retry, deadLetter: _deadLetter, consumer: _consumer, producer: _producer, logger, redis, ...options }: BrokerModuleOptions) => {
+      useFactory: ({ topics: _topics, retry: _retry, deadLetter: _deadLetter, consumer: _consumer, producer: _producer, logging: _logging, logger, redis, ...options }: BrokerModuleOptions) => {
         if (redis === undefined || redis === null || redis === '') {
           throw new InvalidArgumentError(
             "BrokerModule needs the redis option: a redis:// URL, ioredis options, { sentinels, name } or { cluster: [...] }. With redis: process.env.REDIS_URL, set REDIS_URL (e.g. redis://127.0.0.1:6379).",

@@ -1,3 +1,4 @@
+import type { BrookLoggingOptions } from './brook.logging.js';
 import type { BrookLogger, BrookOptions, ConsumerOptions, CreateTopicRequest, DeadLetterOptions, ProducerOptions, RetryOptions } from '@brook/broker';
 
 /** Options of `BrokerModule.forRoot()`. */
@@ -27,4 +28,10 @@ export interface BrokerModuleOptions extends Omit<BrookOptions, 'logger' | 'redi
   producer?: ProducerOptions;
   /** Where Brook logs; Nest's `Logger` with the context 'Brook' by default. */
   logger?: BrookLogger;
+  /**
+   * What is logged about handler failures: one line per failed attempt and per dead letter, stacks
+   * apart. Nest's `ExceptionsHandler` does not log them again.
+   * @defaultValue `{ failedAttempt: 'warn', deadLetter: 'warn', stack: 'debug' }`
+   */
+  logging?: BrookLoggingOptions;
 }

@@ -23,7 +23,7 @@ export class ExclusiveGroup implements GroupRunner {
     private readonly deps: GroupConsumerDeps,
   ) {
     this.consumer = deps.brook.consumer({ ...deps.options.consumer, group: settings.group });
-    watchConsumer(this.consumer, settings.group, deps.logger, () => (this.running = false));
+    watchConsumer(this.consumer, settings.group, deps.logger, deps.logging, () => (this.running = false));
     this.consumer.on('group.join', ({ generation, assigned }) =>
       deps.logger.log(
         `Group '${settings.group}' generation ${generation}: ${assigned.map(({ topic, partitions }) => `${topic}[${partitions.join(',')}]`).join(' ') || 'no partitions'}`,

@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { ExternalContextCreator } from '@nestjs/core';
 import type { Brook, Consumer, ShareConsumer } from '@brook/broker';
 import type { BrokerModuleOptions } from './broker.options.js';
+import { describeFailure, logAt, logStack, type ResolvedBrookLogging } from './brook.logging.js';
 import type { GroupSettings } from './group-settings.js';
 import type { DiscoveredHandler } from './subscription.explorer.js';
 
@@ -10,6 +11,7 @@ export interface GroupConsumerDeps {
   brook: Brook;
   options: Pick<BrokerModuleOptions, 'retry' | 'deadLetter' | 'consumer'>;
   logger: Logger;
+  logging: ResolvedBrookLogging;
   /** Runs discovered handlers through Nest's pipeline; absent where handlers arrive wrapped already (the microservices transport). */
   contextCreator?: ExternalContextCreator;
 }
@@ -34,16 +36,32 @@ export interface GroupRunner {
   stop(): Promise<void>;
 }
 
-/** Logs a consumer's background events under the group's name; `onStop` learns that it stopped. */
-export function watchConsumer(consumer: Consumer | ShareConsumer, group: string, logger: Logger, onStop: () => void): void {
+/**
+ * Logs a consumer's background events under the group's name: one line per failed attempt and per
+ * dead letter at the levels of `logging` (stacks apart, at `logging.stack`); `onStop` learns that
+ * it stopped.
+ */
+export function watchConsumer(consumer: Consumer | ShareConsumer, group: string, logger: Logger, logging: ResolvedBrookLogging, onStop: () => void): void {
   // Both consumers emit these events; the cast only merges their two event maps for `on`.
   const events = consumer as Consumer;
-  events.on('retry', ({ topic, partition, offset, attempt, delayMs }) =>
-    logger.debug(`Retrying ${topic}[${partition}]@${offset} for '${group}' (attempt ${attempt}) in ${delayMs} ms`),
-  );
-  events.on('dead-letter', ({ topic, partition, offset, reason, attempts, deadLetterId }) =>
-    logger.warn(`Dead-lettered ${topic}[${partition}]@${offset} for '${group}': ${reason} after ${attempts} attempt(s) (id ${deadLetterId})`),
-  );
+  events.on('retry', ({ topic, partition, offset, attempt, delayMs, error }) => {
+    logAt(
+      logger,
+      logging.failedAttempt,
+      `Attempt ${attempt - 1} failed on ${topic}[${partition}]@${offset} in group '${group}': ${describeFailure(error)}; attempt ${attempt} in ${delayMs} ms ` +
+        `(topic=${topic} partition=${partition} offset=${offset} attempt=${attempt - 1})`,
+    );
+    logStack(logger, logging.stack, error);
+  });
+  events.on('dead-letter', ({ topic, partition, offset, reason, attempts, deadLetterId, error }) => {
+    logAt(
+      logger,
+      logging.deadLetter,
+      `Dead-lettered ${topic}[${partition}]@${offset} for group '${group}': ${reason} after ${attempts} attempt(s): ${describeFailure(error)} ` +
+        `(topic=${topic} partition=${partition} offset=${offset} attempts=${attempts} id=${deadLetterId})`,
+    );
+    logStack(logger, logging.stack, error);
+  });
   events.on('request.error', ({ operation, error }) => logger.warn(`Group '${group}' could not ${operation}: ${error.message}`));
   events.on('crash', ({ error }) => logger.error(`Consumer of group '${group}' crashed: ${String(error)}`));
   events.on('stop', onStop);

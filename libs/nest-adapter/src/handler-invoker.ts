@@ -27,7 +27,7 @@ const paramsFactory: ParamsFactory = {
  * message, share, batch — goes through this one pipeline.
  */
 export function createHandlerInvoker<C>(contextCreator: ExternalContextCreator, instance: Record<string, unknown>, methodName: string): HandlerInvoker<C> {
-  const invoke = contextCreator.create(
+  const invoke = withoutDefaultErrorLog(contextCreator).create(
     instance,
     instance[methodName] as (...args: unknown[]) => unknown,
     methodName,
@@ -45,4 +45,38 @@ export function createHandlerInvoker<C>(contextCreator: ExternalContextCreator, 
       throw toMessageFailure(error);
     }
   };
+}
+
+/** The part of Nest's exception handler for external contexts that the adapter relies on. */
+interface ExternalExceptionsHandlerLike {
+  next(exception: unknown, host: unknown): unknown;
+  invokeCustomFilters(exception: unknown, host: unknown): unknown;
+}
+
+interface FiltersContextLike {
+  create(...args: unknown[]): ExternalExceptionsHandlerLike;
+}
+
+/**
+ * `contextCreator` whose exception handlers run the application's exception filters as usual but,
+ * when none handles an error, rethrow it without Nest's default `ExceptionsHandler` log: Brook logs
+ * each failure once itself (see `BrookLoggingOptions`), without a stack at the default levels. On a
+ * Nest version shaped otherwise, `contextCreator` is used as it is.
+ */
+function withoutDefaultErrorLog(contextCreator: ExternalContextCreator): ExternalContextCreator {
+  const filters = (contextCreator as unknown as { filtersContextCreator?: FiltersContextLike }).filtersContextCreator;
+  if (typeof filters?.create !== 'function') return contextCreator;
+  const quiet: FiltersContextLike = {
+    create: (...args) => {
+      const handler = filters.create(...args);
+      if (typeof handler.invokeCustomFilters !== 'function') return handler;
+      handler.next = (exception, host) => {
+        const result = handler.invokeCustomFilters(exception, host);
+        if (result !== undefined) return result;
+        throw exception;
+      };
+      return handler;
+    },
+  };
+  return Object.create(contextCreator, { filtersContextCreator: { value: quiet } }) as ExternalContextCreator;
 }

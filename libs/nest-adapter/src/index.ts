@@ -9,3 +9,6 @@ export { MessageContext, ShareMessageContext } from './message-context.js';
 export { BatchContext } from './batch-context.js';
 export { BrookHealthIndicator, type BrookHealthOptions, type BrookHealthResult } from './brook.health-indicator.js';
 export { BROOK_CONTEXT_TYPE, BROOK_PRODUCER } from './brook.tokens.js';
+export { BrookErrorsFilter } from './brook-errors.filter.js';
+export { BROOK_HTTP_ERRORS, toBrookHttpError, type BrookErrorBody, type BrookHttpMapping } from './brook-http-errors.js';
+export { DEFAULT_BROOK_LOGGING, type BrookLogLevel, type BrookLoggingOptions } from './brook.logging.js';

@@ -2,10 +2,12 @@ import { correlationIdOf, type EachMessagePayload, type Headers, type ReceivedMe
 
 /**
  * What a `@Subscribe` handler knows about the message besides its payload; inject it with
- * `@Ctx()`. In guards and interceptors it is `context.switchToRpc().getContext()`.
+ * `@Ctx()`. In guards and interceptors it is `context.switchToRpc().getContext()`. `V` is the
+ * type of the message's value, as the handler declares it (`MessageContext<OrderCreated>`); Brook
+ * does not check it at run time (a validation pipe does).
  */
-export class MessageContext {
-  constructor(protected readonly payload: EachMessagePayload) {}
+export class MessageContext<V = unknown> {
+  constructor(protected readonly payload: EachMessagePayload<V>) {}
 
   get topic(): string {
     return this.payload.topic;
@@ -49,8 +51,8 @@ export class MessageContext {
     return this.payload.signal;
   }
 
-  /** The message as received (offset, key, value, headers, timestamp). */
-  getMessage(): ReceivedMessage {
+  /** The message as received (offset, key, value, headers, timestamp); `MessageContext<T>` types its value. */
+  getMessage(): ReceivedMessage<V> {
     return this.payload.message;
   }
 
@@ -70,8 +72,8 @@ export class MessageContext {
  * message is locked to this instance for `acquisitionLockMs`, after which another member may take
  * it.
  */
-export class ShareMessageContext extends MessageContext {
-  constructor(protected override readonly payload: ShareMessagePayload) {
+export class ShareMessageContext<V = unknown> extends MessageContext<V> {
+  constructor(protected override readonly payload: ShareMessagePayload<V>) {
     super(payload);
   }
 

@@ -50,7 +50,7 @@ export class ShareGroup implements GroupRunner {
     } catch (error) {
       throw new InvalidArgumentError(`${origin}: @Subscribe('${topic}', '${group}', { share: true }) cannot start: ${(error as Error).message}`, { cause: error });
     }
-    watchConsumer(consumer, group, this.deps.logger, () => this.stopped++);
+    watchConsumer(consumer, group, this.deps.logger, this.deps.logging, () => this.stopped++);
     consumer.on('lock.lost', ({ topic: lost, partition, offset, deliveryCount }) =>
       this.deps.logger.warn(`${origin} outlived its lock on ${lost}[${partition}]@${offset} in '${group}' (delivery ${deliveryCount}); it is delivered again`),
     );

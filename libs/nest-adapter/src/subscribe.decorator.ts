@@ -1,5 +1,7 @@
 import type { DeadLetterOptions, Ordering, RetryOptions } from '@brook/broker';
+import type { BatchContext } from './batch-context.js';
 import { SUBSCRIBE_METADATA } from './brook.tokens.js';
+import type { ShareMessageContext } from './message-context.js';
 
 /** Options of one `@Subscribe` handler. */
 export interface SubscribeOptions {
@@ -65,6 +67,9 @@ export const SUBSCRIBE_OPTION_KEYS: ReadonlyArray<keyof SubscribeOptions> = [
   'deliveryLimit',
 ];
 
+/** A method decorator that accepts only methods assignable to `M`. */
+export type TypedMethodDecorator<M> = <F extends M>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<F>) => TypedPropertyDescriptor<F> | void;
+
 /** Which decorator made a subscription: one message per call, or a batch per call. */
 export type SubscriptionKind = 'message' | 'batch';
 
@@ -94,6 +99,12 @@ export interface SubscriptionMetadata {
  * async mail(@Payload() shipment: ShipmentDto, @Ctx() ctx: ShareMessageContext) {}
  * ```
  */
+export function Subscribe(topic: string, group: string, options?: SubscribeOptions): MethodDecorator;
+/**
+ * `@Subscribe<T>()` also checks the method's signature: its first parameter takes a `T` (the
+ * payload) and its second, if any, a `MessageContext<T>` or `ShareMessageContext<T>`.
+ */
+export function Subscribe<T>(topic: string, group: string, options?: SubscribeOptions): TypedMethodDecorator<(payload: T, context: ShareMessageContext<T>) => unknown>;
 export function Subscribe(topic: string, group: string, options: SubscribeOptions = {}): MethodDecorator {
   return record('message', topic, group, options);
 }
@@ -119,6 +130,9 @@ export function Subscribe(topic: string, group: string, options: SubscribeOption
  * async store(@Payload() shipments: Shipment[], @Ctx() ctx: BatchContext) {}
  * ```
  */
+export function SubscribeBatch(topic: string, group: string, options?: SubscribeBatchOptions): MethodDecorator;
+/** `@SubscribeBatch<T>()` also checks that the method takes a `T[]` and, if any, a `BatchContext<T>`. */
+export function SubscribeBatch<T>(topic: string, group: string, options?: SubscribeBatchOptions): TypedMethodDecorator<(payloads: T[], context: BatchContext<T>) => unknown>;
 export function SubscribeBatch(topic: string, group: string, options: SubscribeBatchOptions = {}): MethodDecorator {
   return record('batch', topic, group, options);
 }

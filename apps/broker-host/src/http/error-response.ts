@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { BrokerError, type BrokerErrorCode } from '@brook/broker';
+import { BrokerError } from '@brook/broker';
+import { toBrookHttpError } from '@brook/nest-adapter';
 
 /** The JSON body of every error the host answers with. */
 export interface ErrorBody {
@@ -9,39 +10,9 @@ export interface ErrorBody {
   /** Machine-readable: a Brook error code, or the HTTP status as a code ('UNAUTHORIZED', …). */
   code: string;
   message: string;
+  /** `Retry-After` seconds for refusals that pass by themselves; sent as a header, not in the body. */
+  retryAfterSeconds?: number;
 }
-
-/** HTTP status per Brook error code; every code is listed so a new one cannot be forgotten. */
-export const STATUS_BY_CODE: Record<BrokerErrorCode, number> = {
-  INVALID_ARGUMENT: HttpStatus.BAD_REQUEST,
-  INVALID_NAME: HttpStatus.BAD_REQUEST,
-  PARTITION_OUT_OF_RANGE: HttpStatus.BAD_REQUEST,
-  UNKNOWN_TOPIC: HttpStatus.NOT_FOUND,
-  UNKNOWN_GROUP: HttpStatus.NOT_FOUND,
-  TOPIC_CONFLICT: HttpStatus.CONFLICT,
-  GROUP_ACTIVE: HttpStatus.CONFLICT,
-  MESSAGE_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
-  NOT_ENOUGH_REPLICAS: HttpStatus.SERVICE_UNAVAILABLE,
-  CONNECTION: HttpStatus.SERVICE_UNAVAILABLE,
-  UNSUPPORTED_REDIS: HttpStatus.SERVICE_UNAVAILABLE,
-  CLOSED: HttpStatus.SERVICE_UNAVAILABLE,
-  FENCED: HttpStatus.INTERNAL_SERVER_ERROR,
-  NON_RETRIABLE: HttpStatus.INTERNAL_SERVER_ERROR,
-  HANDLER_TIMEOUT: HttpStatus.INTERNAL_SERVER_ERROR,
-  TIMEOUT: HttpStatus.GATEWAY_TIMEOUT,
-  PRODUCER_FENCED: HttpStatus.CONFLICT,
-  INVALID_TIMESTAMP: HttpStatus.BAD_REQUEST,
-  QUEUE_FULL: HttpStatus.SERVICE_UNAVAILABLE,
-  OUT_OF_ORDER_SEQUENCE: HttpStatus.INTERNAL_SERVER_ERROR,
-  DATA_LOSS: HttpStatus.INTERNAL_SERVER_ERROR,
-  OUT_OF_MEMORY: HttpStatus.SERVICE_UNAVAILABLE,
-  GROUP_KIND_CONFLICT: HttpStatus.CONFLICT,
-  LEADER_NOT_AVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
-  // The host's Redis user lacks an ACL permission: the deployment, not the request, is at fault,
-  // like a Redis that is too old.
-  NO_PERMISSION: HttpStatus.SERVICE_UNAVAILABLE,
-  INTERNAL: HttpStatus.INTERNAL_SERVER_ERROR,
-};
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -60,10 +31,14 @@ const STATUS_TEXT: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
-/** Turns anything thrown while serving a request into a status and a clear JSON body. */
+/**
+ * Turns anything thrown while serving a request into a status and a clear JSON body. Brook errors
+ * follow the adapter's table (`BROOK_HTTP_ERRORS`), the one applications use through `BrookErrorsFilter`.
+ */
 export function toErrorResponse(exception: unknown): ErrorBody {
   if (exception instanceof BrokerError) {
-    return errorBody(STATUS_BY_CODE[exception.code] ?? HttpStatus.INTERNAL_SERVER_ERROR, exception.code, exception.message);
+    const { retryAfterSeconds, body } = toBrookHttpError(exception);
+    return { ...errorBody(body.statusCode, body.code, body.message), ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();

@@ -11,7 +11,7 @@ export class ErrorsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<IncomingMessage>();
-    const body = toErrorResponse(exception);
+    const { retryAfterSeconds, ...body } = toErrorResponse(exception);
     // Refused before its body was read (no token, over the rate limit, too large): close rather than
     // read the rest, however much the client still means to send.
     if (!request.complete && !response.headersSent) response.setHeader('Connection', 'close');
@@ -19,6 +19,7 @@ export class ErrorsFilter implements ExceptionFilter {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     if (body.statusCode === 401) response.setHeader('WWW-Authenticate', 'Bearer realm="brook"');
+    if (retryAfterSeconds !== undefined && !response.headersSent) response.setHeader('Retry-After', String(retryAfterSeconds));
     if (!response.headersSent) response.status(body.statusCode).json(body);
   }
 }

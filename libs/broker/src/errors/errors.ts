@@ -22,6 +22,7 @@ export const BROKER_ERROR_CODES = [
   'PRODUCER_FENCED',
   'INVALID_TIMESTAMP',
   'QUEUE_FULL',
+  'DELIVERY_TIMEOUT',
   'OUT_OF_ORDER_SEQUENCE',
   'DATA_LOSS',
   'OUT_OF_MEMORY',
@@ -282,6 +283,31 @@ export class ProducerQueueFullError extends BrokerError {
       `The producer already holds ${queuedBytes} bytes not yet written to Redis, at its maxQueuedBytes of ${maxQueuedBytes}; ` +
         `this send was refused. Redis is slow or unreachable, or sends outpace it: await sends before issuing more, or raise maxQueuedBytes.`,
       { retriable: true },
+    );
+  }
+}
+
+/**
+ * A send could not be delivered within the producer's `deliveryTimeoutMs` (counted from the `send`
+ * call), usually because Redis was unreachable for that long. `maybeWritten` says whether an
+ * attempt may have reached Redis: then the messages may still appear in the log.
+ */
+export class DeliveryTimeoutError extends BrokerError {
+  constructor(
+    readonly topic: string,
+    readonly deliveryTimeoutMs: number,
+    readonly maybeWritten: boolean,
+    options: { cause?: unknown } = {},
+  ) {
+    const reason = options.cause instanceof Error ? ` (last failure: ${options.cause.message})` : '';
+    super(
+      'DELIVERY_TIMEOUT',
+      `Could not deliver messages to '${topic}' within the producer's deliveryTimeoutMs of ${deliveryTimeoutMs} ms${reason}. ` +
+        (maybeWritten
+          ? 'An attempt may have reached Redis, so they may still have been written. '
+          : 'Nothing was written. ') +
+        'Check that Redis is reachable, or raise deliveryTimeoutMs to wait through longer outages.',
+      { cause: options.cause, retriable: true },
     );
   }
 }

@@ -1,12 +1,12 @@
 /** Message headers: string keys to string values. */
 export type Headers = Record<string, string>;
 
-/** A message to produce. */
-export interface Message {
+/** A message to produce; `Message<T>` types its value. */
+export interface Message<V = unknown> {
   /** Decides the partition (Kafka's murmur2 of the key's bytes); `null` or absent for keyless messages. */
   key?: string | Buffer | null;
   /** The payload: strings and Buffers are stored as bytes, anything else goes through the codec (JSON by default). */
-  value: unknown;
+  value: V;
   /** String → string metadata travelling with the message. */
   headers?: Headers;
   /** Explicit partition; overrides the key. */
@@ -21,9 +21,9 @@ export interface Message {
 export type Acks = 'none' | 'leader' | 'all';
 
 /** What `producer.send` takes. */
-export interface ProducerRecord {
+export interface ProducerRecord<V = unknown> {
   topic: string;
-  messages: Message[];
+  messages: Array<Message<V>>;
 }
 
 /** Where a produced message landed. */

@@ -1,8 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { backoffMs, retryRetriable } from '../client/io-retry.js';
+import { withTimeout } from '../redis/request-timeout.js';
 import {
   BrokerError,
   DataLossError,
+  DeliveryTimeoutError,
   InvalidTimestampError,
   NotEnoughReplicasError,
   OutOfOrderSequenceError,
@@ -11,6 +13,7 @@ import {
 } from '../errors/errors.js';
 import type { EncodedMessage } from '../message/wire.js';
 import type { ProduceInput, ProduceReply } from '../redis/specs/produce.js';
+import { remainingMs } from './delivery-deadline.js';
 import type { ResolvedProducerOptions } from './producer.options.js';
 import type { SendRequest } from './send-request.js';
 
@@ -20,6 +23,8 @@ export interface QueuedMessage {
   /** Its position in the request's results. */
   index: number;
   encoded: EncodedMessage;
+  /** When its send gives up (`performance.now()` time): the send call plus `deliveryTimeoutMs`. */
+  deadline: number;
 }
 
 /** Who a producer is: its id and, for a stable `producerId`, the epoch of this instance. */
@@ -31,8 +36,11 @@ export interface ProducerIdentity {
 /** What a partition pipeline needs from its producer. */
 export interface PipelineHost {
   readonly options: ResolvedProducerOptions;
+  /** The connection's `commandTimeoutMs`: the longest one attempt waits for its reply. */
+  readonly commandTimeoutMs: number;
   identity(): Promise<ProducerIdentity>;
-  append(input: ProduceInput): Promise<ProduceReply>;
+  /** Runs the produce script; `timeoutMs` bounds the wait for the reply. */
+  append(input: ProduceInput, timeoutMs: number): Promise<ProduceReply>;
   /** Resolves once the replicas of the primary `replicationId` confirmed what was appended (acks 'all'); absent otherwise. */
   confirmReplicas?: (replicationId: string) => Promise<void>;
   /** The topic no longer exists: forget its cached metadata. */
@@ -108,6 +116,7 @@ export class PartitionPipeline {
   }
 
   private cut(): QueuedMessage[] {
+    this.expire();
     const { maxBatchMessages, maxBatchBytes } = this.host.options;
     let bytes = 0;
     let count = 0;
@@ -123,8 +132,23 @@ export class PartitionPipeline {
     return batch;
   }
 
+  /**
+   * Fails queued messages whose delivery deadline passed while an earlier batch was retried; none
+   * of them was sent. Deadlines grow along the queue (one `deliveryTimeoutMs` per producer), so
+   * looking at its head is enough.
+   */
+  private expire(): void {
+    const now = performance.now();
+    while (this.pending.length > 0 && this.pending[0].deadline <= now) {
+      const message = this.pending.shift()!;
+      this.pendingBytes -= message.encoded.sizeBytes;
+      message.request.fail(new DeliveryTimeoutError(this.settings.topic, this.host.options.deliveryTimeoutMs, false));
+    }
+  }
+
   private async sendNext(): Promise<void> {
     const batch = this.cut();
+    if (batch.length === 0) return;
     try {
       await this.send(batch);
     } finally {
@@ -135,31 +159,35 @@ export class PartitionPipeline {
   private async send(batch: QueuedMessage[]): Promise<void> {
     const { topic, partition } = this.settings;
     const { options } = this.host;
-    let identity: ProducerIdentity;
-    try {
-      identity = await this.host.identity();
-    } catch (error) {
-      return failAll(batch, asBrokerError(error));
-    }
+    const operation = `send to partition ${partition} of '${topic}'`;
+    // The batch gives up with its oldest message; every attempt's wait is cut to what is left, so
+    // a send settles by its deadline whatever state the connection is in.
+    const deadline = Math.min(...batch.map((message) => message.deadline));
     const baseSeq = this.nextSeq;
     this.nextSeq += batch.length;
-    const input: ProduceInput = {
-      topic,
-      partition,
-      ...identity,
-      baseSeq,
-      maxLen: this.settings.maxLen,
-      timeIndex: this.settings.timeIndex,
-      minInSync: options.acks === 'all' ? options.minInSyncReplicas : 0,
-      aheadMs: options.timestampWindow.aheadMs ?? -1,
-      behindMs: options.timestampWindow.behindMs ?? -1,
-      messages: batch.map(({ encoded }) => ({ timestamp: encoded.timestamp, fields: encoded.fields })),
-    };
-    const deadline = performance.now() + options.deliveryTimeoutMs;
+    let identity: ProducerIdentity | undefined;
+    let attempts = 0;
+    let lastError: BrokerError | undefined;
     // Too few replicas in sync: nothing was written, and they may catch up (a replica resyncing):
     // retried like a lost connection until deliveryTimeoutMs, as Kafka's producer does.
     const append = async () => {
-      const answer = await this.host.append(input);
+      identity ??= await withTimeout(this.host.identity(), remainingMs(deadline, this.host.commandTimeoutMs), `register producer for '${topic}'`);
+      attempts++;
+      const answer = await this.host.append(
+        {
+          topic,
+          partition,
+          ...identity,
+          baseSeq,
+          maxLen: this.settings.maxLen,
+          timeIndex: this.settings.timeIndex,
+          minInSync: options.acks === 'all' ? options.minInSyncReplicas : 0,
+          aheadMs: options.timestampWindow.aheadMs ?? -1,
+          behindMs: options.timestampWindow.behindMs ?? -1,
+          messages: batch.map(({ encoded }) => ({ timestamp: encoded.timestamp, fields: encoded.fields })),
+        },
+        remainingMs(deadline, this.host.commandTimeoutMs),
+      );
       if (answer.status === 'not-enough-replicas') throw new NotEnoughReplicasError(answer.inSync, options.minInSyncReplicas, options.ackTimeoutMs, false);
       return answer;
     };
@@ -167,28 +195,34 @@ export class PartitionPipeline {
     let answeredOffset: number | undefined;
     for (let resends = 0; ; resends++) {
       let reply: ProduceReply | undefined;
-      let lastError: BrokerError | undefined;
+      lastError = undefined;
       try {
         reply = await retryRetriable(append, {
-          operation: `send to partition ${partition} of '${topic}'`,
+          operation,
           initialBackoffMs: 50,
           maxBackoffMs: 1_000,
-          shouldStop: () => performance.now() > deadline,
+          // At least one attempt, however late the batch got its turn.
+          shouldStop: () => lastError !== undefined && performance.now() >= deadline,
           onRetry: (error) => {
             lastError = error;
-            this.host.report(`send to partition ${partition} of '${topic}'`, error);
+            this.host.report(operation, error);
           },
         });
       } catch (error) {
         // Redis may or may not have appended it: its sequence numbers are spent, never reused.
+        if (attempts === 0) this.nextSeq = baseSeq;
         return failAll(batch, asBrokerError(error));
       }
       if (reply === undefined) {
-        // Given up after deliveryTimeoutMs: the last failure says why. When Redis said nothing was
-        // written, the sequence numbers are free again.
-        if (lastError instanceof NotEnoughReplicasError && !lastError.written && answeredOffset === undefined) this.nextSeq = baseSeq;
-        return failAll(batch, lastError ?? new BrokerError('TIMEOUT', `Could not send to partition ${partition} of '${topic}' within deliveryTimeoutMs (${options.deliveryTimeoutMs} ms); the messages may or may not have been written.`, { retriable: true }));
+        // Given up at the deadline. When no attempt can have written anything (Redis was never
+        // asked, or said nothing was written), the sequence numbers are free again.
+        const maybeWritten = answeredOffset !== undefined || (attempts > 0 && !(lastError instanceof NotEnoughReplicasError && !lastError.written));
+        if (!maybeWritten) this.nextSeq = baseSeq;
+        // A refusal Redis answered (too few replicas, out of memory) names the problem better than the timeout.
+        if (lastError !== undefined && !TRANSIENT.has(lastError.code)) return failAll(batch, lastError);
+        return failAll(batch, new DeliveryTimeoutError(topic, options.deliveryTimeoutMs, maybeWritten, { cause: lastError }));
       }
+      const sender = identity!;
 
       switch (reply.status) {
         case 'ok':
@@ -202,14 +236,14 @@ export class PartitionPipeline {
           // serves the partition now: one that already holds it answers with the original
           // offsets, one that does not (it was never replicated) appends it, and either is waited on.
           if (primaryChanged(unconfirmed) && performance.now() < deadline) {
-            this.host.report(`send to partition ${partition} of '${topic}'`, unconfirmed);
+            this.host.report(operation, unconfirmed);
             await delay(backoffMs({ initialBackoffMs: 50, maxBackoffMs: 1_000 }, resends + 1));
             continue;
           }
           return failAll(batch, unconfirmed);
         }
         case 'fenced': {
-          const error = new ProducerFencedError(identity.producerId, identity.epoch, reply.epoch);
+          const error = new ProducerFencedError(sender.producerId, sender.epoch, reply.epoch);
           this.host.fenced(error);
           return failAll(batch, error);
         }
@@ -287,6 +321,9 @@ export class PartitionPipeline {
 function primaryChanged(error: BrokerError): boolean {
   return error.code === 'CONNECTION' || error.code === 'LEADER_NOT_AVAILABLE';
 }
+
+/** Failures that pass by themselves: at the deadline they become a DeliveryTimeoutError. */
+const TRANSIENT = new Set<string>(['CONNECTION', 'TIMEOUT', 'LEADER_NOT_AVAILABLE']);
 
 function failAll(batch: QueuedMessage[], error: BrokerError): void {
   for (const { request } of batch) request.fail(error);

@@ -40,9 +40,15 @@ export interface ProducerOptions {
   maxBatchMessages?: number;
   /** Bytes per append script (at least one message), so one append never holds Redis up for long. @defaultValue `1_048_576` */
   maxBatchBytes?: number;
-  /** Bytes of messages sent but not yet written; beyond it `send` rejects with `ProducerQueueFullError`. @defaultValue `67_108_864` */
+  /**
+   * Bytes of messages sent but not yet written (queued through an outage, or in flight); a send
+   * beyond it rejects at once with `ProducerQueueFullError`. @defaultValue `67_108_864` (64 MiB)
+   */
   maxQueuedBytes?: number;
-  /** How long a batch is retried through connection trouble and timeouts before its sends reject. @defaultValue `30_000` */
+  /**
+   * The most time a send takes, counted from the call: while Redis is unreachable the send waits
+   * queued (and its batch is retried), then rejects with `DeliveryTimeoutError`. @defaultValue `30_000`
+   */
   deliveryTimeoutMs?: number;
   /** Accepted range of explicit message timestamps around the Redis clock; others are refused with `InvalidTimestampError`. */
   timestampWindow?: TimestampWindow;

@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import type { BrookContext } from '../client/context.js';
+import { retryRetriable } from '../client/io-retry.js';
 import {
   BrokerError,
   ClosedError,
+  DeliveryTimeoutError,
   InvalidArgumentError,
   MessageTooLargeError,
   PartitionOutOfRangeError,
@@ -15,6 +17,7 @@ import type { Message, ProducerRecord, RecordMetadata } from '../message/message
 import { encodeMessage, type EncodedMessage } from '../message/wire.js';
 import { assertValidName } from '../names/names.js';
 import { SendTracing, type SendTrace } from '../tracing/send-tracing.js';
+import { withTimeout } from '../redis/request-timeout.js';
 import { SCRIPTS } from '../redis/script-table.js';
 import type { RedisClient } from '../redis/scripts.js';
 import type { TopicConfig } from '../topics/topic.js';
@@ -23,6 +26,7 @@ import type { TopicRegistry } from '../topics/topic-registry.js';
 import { PartitionPipeline, type PipelineHost, type ProducerIdentity } from './partition-pipeline.js';
 import { Partitioner } from './partitioner.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './producer.options.js';
+import { remainingMs } from './delivery-deadline.js';
 import { ReplicaWaiter } from './replica-waiter.js';
 import { SendRequest } from './send-request.js';
 
@@ -87,8 +91,9 @@ export class Producer extends EventEmitter<ProducerEvents> {
         : undefined;
     this.host = {
       options: this.options,
+      commandTimeoutMs: ctx.options.connection.commandTimeoutMs,
       identity: () => this.identity(),
-      append: (input) => ctx.call(SCRIPTS.produce, input, { client: this.connection }),
+      append: (input, timeoutMs) => ctx.call(SCRIPTS.produce, input, { client: this.connection, timeoutMs }),
       confirmReplicas: this.waiter === undefined ? undefined : (replicationId) => this.waiter!.confirm(replicationId),
       forgetTopic: (topic) => this.registry.remember(topic, undefined),
       fenced: (error) => this.fence(error),
@@ -105,16 +110,18 @@ export class Producer extends EventEmitter<ProducerEvents> {
   /**
    * Publishes messages to one topic. Resolves with each message's partition and offset, in the
    * order given, once the `acks` level is met. Invalid input rejects before anything is sent.
+   * `send<OrderCreated>(…)` checks the values' type.
    */
-  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+  async send<V = unknown>(record: ProducerRecord<NoInfer<V>>): Promise<RecordMetadata[]> {
     return this.sendBatch({ topicMessages: [record] });
   }
 
   /** Publishes to several topics at once; results follow the order of `topicMessages` and their messages. */
   async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
     this.assertOpen();
+    const deadline = performance.now() + this.options.deliveryTimeoutMs;
     // close() waits for calls that started before it, so they are sent rather than refused.
-    const preparing = this.prepare(batch);
+    const preparing = this.prepare(batch, deadline);
     this.preparing.add(preparing);
     try {
       return await (await preparing).promise;
@@ -130,9 +137,11 @@ export class Producer extends EventEmitter<ProducerEvents> {
    */
   async sendEncoded(topic: string, messages: EncodedMessage[]): Promise<RecordMetadata[]> {
     this.assertOpen();
-    const config = await this.topicConfig(topic);
+    const deadline = performance.now() + this.options.deliveryTimeoutMs;
+    const config = await this.topicConfig(topic, deadline);
     if (messages.length === 0) return [];
     return this.enqueue(
+      deadline,
       messages.map((encoded) => ({ config, partition: this.partitioner.partition(topic, encoded.keyBytes, config.partitions), encoded, keyless: encoded.keyBytes === null })),
     );
   }
@@ -149,19 +158,19 @@ export class Producer extends EventEmitter<ProducerEvents> {
     return this.closing;
   }
 
-  private async prepare(batch: ProducerBatch): Promise<{ promise: Promise<RecordMetadata[]> }> {
+  private async prepare(batch: ProducerBatch, deadline: number): Promise<{ promise: Promise<RecordMetadata[]> }> {
     if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.topicMessages)) {
       throw new InvalidArgumentError('sendBatch needs { topicMessages: [{ topic, messages }] }.');
     }
     const records = batch.topicMessages;
     for (const record of records) validateRecord(record);
-    const configs = await Promise.all(records.map((record) => this.topicConfig(record.topic)));
+    const configs = await Promise.all(records.map((record) => this.topicConfig(record.topic, deadline)));
     const total = records.reduce((sum, record) => sum + record.messages.length, 0);
     if (total === 0) return { promise: Promise.resolve([]) };
     const traces = this.tracing === undefined ? undefined : records.map((record) => this.tracing!.start(record.topic, record.messages.length));
     if (traces === undefined || traces.every((trace) => trace === undefined)) {
       // Encode and place every message before queueing any, so bad input leaves nothing half-sent.
-      return { promise: this.enqueue(records.flatMap((record, r) => record.messages.map((message) => this.place(configs[r], message)))) };
+      return { promise: this.enqueue(deadline, records.flatMap((record, r) => record.messages.map((message) => this.place(configs[r], message)))) };
     }
     let placed: PlacedMessage[];
     try {
@@ -170,17 +179,17 @@ export class Producer extends EventEmitter<ProducerEvents> {
       for (const trace of traces) trace?.failed(error);
       throw error;
     }
-    return { promise: traced(this.enqueue(placed), records, traces) };
+    return { promise: traced(this.enqueue(deadline, placed), records, traces) };
   }
 
-  private enqueue(placed: PlacedMessage[]): Promise<RecordMetadata[]> {
+  private enqueue(deadline: number, placed: PlacedMessage[]): Promise<RecordMetadata[]> {
     if (this.fencedBy !== undefined) return Promise.reject(this.fencedBy);
     const bytes = placed.reduce((sum, item) => sum + item.encoded.sizeBytes, 0);
     const queued = this.queuedBytes();
     if (queued > 0 && queued + bytes > this.options.maxQueuedBytes) return Promise.reject(new ProducerQueueFullError(queued, this.options.maxQueuedBytes));
     const request = new SendRequest(placed.length);
     placed.forEach((item, index) => {
-      this.pipeline(item.config, item.partition).add({ request, index, encoded: item.encoded });
+      this.pipeline(item.config, item.partition).add({ request, index, encoded: item.encoded, deadline });
       if (item.keyless) this.partitioner.keylessQueued(item.config.topic);
     });
     this.schedulePump();
@@ -258,8 +267,13 @@ export class Producer extends EventEmitter<ProducerEvents> {
     if (this.closing !== undefined) throw new ClosedError('producer');
   }
 
-  private async topicConfig(topic: string): Promise<TopicConfig> {
-    const config = this.registry.peek(topic) ?? (await this.registry.get(topic));
+  /**
+   * The topic's configuration. While Redis is unreachable a known topic keeps its last
+   * configuration (the produce script refuses partitions that no longer exist); an unknown one is
+   * looked up again until the send's deadline.
+   */
+  private async topicConfig(topic: string, deadline: number): Promise<TopicConfig> {
+    const config = this.registry.peek(topic) ?? (await this.lookUp(topic, deadline));
     if (config !== undefined) return config;
     if (!this.options.allowAutoTopicCreation) {
       throw new UnknownTopicError(topic, `create it with admin.createTopic({ topic: '${topic}', partitions }) or create the producer with allowAutoTopicCreation: true`);
@@ -268,6 +282,25 @@ export class Producer extends EventEmitter<ProducerEvents> {
     const created = await this.registry.get(topic, { fresh: true });
     if (created === undefined) throw new UnknownTopicError(topic);
     return created;
+  }
+
+  private async lookUp(topic: string, deadline: number): Promise<TopicConfig | undefined> {
+    let lastError: BrokerError | undefined;
+    const found = await retryRetriable(
+      () => withTimeout(this.registry.get(topic), remainingMs(deadline, this.ctx.options.connection.commandTimeoutMs), `read topic '${topic}'`),
+      {
+        operation: `read topic '${topic}'`,
+        initialBackoffMs: 50,
+        maxBackoffMs: 1_000,
+        shouldStop: () => lastError !== undefined && (performance.now() >= deadline || this.registry.stale(topic) !== undefined),
+        onRetry: (error) => {
+          lastError = error;
+          this.report(`read topic '${topic}'`, error);
+        },
+      },
+    );
+    if (found !== undefined || lastError === undefined) return found;
+    return this.registry.stale(topic) ?? Promise.reject(new DeliveryTimeoutError(topic, this.options.deliveryTimeoutMs, false, { cause: lastError }));
   }
 
   private place(config: TopicConfig, message: Message): PlacedMessage {

@@ -37,6 +37,11 @@ export class TopicRegistry {
     return undefined;
   }
 
+  /** The last configuration read of a topic known to exist, however old: for producing through an outage. */
+  stale(topic: string): TopicConfig | undefined {
+    return this.cache.get(topic)?.config;
+  }
+
   /** Every registered topic, sorted by name. */
   async list(): Promise<TopicConfig[]> {
     await this.ctx.ready();
