@@ -39,6 +39,7 @@ declare class ShipmentDto {
   orderId: string;
 }
 declare class Billing {}
+declare class AppModule {}
 declare function randomUUID(): string;
 declare const Test: typeof import('@nestjs/testing').Test;
 declare const Brook: BrookModule['Brook'];
