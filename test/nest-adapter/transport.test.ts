@@ -4,9 +4,9 @@ import { EventPattern, MessagePattern, RpcException } from '@nestjs/microservice
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lastValueFrom, of, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { NonRetriableError, UnknownTopicError } from '@brook/broker';
+import { InvalidArgumentError, NonRetriableError, UnknownTopicError } from '@brook/broker';
 import { Ctx, Payload } from '@brook/nest-adapter';
-import { BrookContext, ReplyTimeoutError } from '@brook/nest-adapter/microservices';
+import { BrookClient, BrookContext, BrookServer, ReplyTimeoutError } from '@brook/nest-adapter/microservices';
 import { uniqueName, waitFor } from '../support/brook.js';
 import { startMicroservice, transportScope } from './transport-support.js';
 
@@ -253,5 +253,38 @@ describe('BrookServer and BrookClient (the @nestjs/microservices transport)', ()
     expect(leftovers).toEqual([]);
     await expect(lastValueFrom(one.send(topic, 'late'))).rejects.toMatchObject({ code: 'CLOSED' });
     expect(await lastValueFrom(two.send(topic, 'c'))).toBe('c');
+  });
+});
+
+describe('BrookServer and BrookClient refuse a wrong setup', () => {
+  it('names the missing or doubled connection, an invalid group, and a bad requestTimeoutMs', () => {
+    const scope = transportScope();
+    expect(() => new BrookServer({ group: 'billing' })).toThrow(/new BrookServer\(\) needs the redis option .* or a Brook client as brook/);
+    expect(() => new BrookServer({ redis: 'redis://127.0.0.1:1', brook: scope.brook, group: 'billing' })).toThrow(/takes redis or brook, not both/);
+    expect(() => new BrookServer({ redis: 'redis://127.0.0.1:1', group: 'bad group' })).toThrow(InvalidArgumentError);
+    expect(() => new BrookClient({ brook: scope.brook, requestTimeoutMs: 0 })).toThrow(/requestTimeoutMs .* must be an integer from 1 to 3600000 \(ms\); got 0/);
+  });
+
+  it('fails to start on an unknown @EventPattern option or a share group, naming the pattern', async () => {
+    const scope = transportScope();
+    const topic = uniqueName('orders');
+
+    @Controller()
+    class Typo {
+      @EventPattern<string>(topic, { retries: 3 })
+      handle() {}
+    }
+
+    @Controller()
+    class Share {
+      @EventPattern<string>(topic, { share: true })
+      handle() {}
+    }
+
+    const topics = [{ topic, partitions: 1 }];
+    await expect(startMicroservice([Typo], scope.server({ group: 'g', topics }))).rejects.toThrow(
+      new RegExp(`@EventPattern\\("${topic.replace('.', '\\.')}"\\): unknown @EventPattern option 'retries'; the options are retry, deadLetter`),
+    );
+    await expect(startMicroservice([Share], scope.server({ group: 'g', topics }))).rejects.toThrow(/runs exclusive consumer groups; for a share group use @Subscribe\(topic, group, \{ share: true \}\)/);
   });
 });
