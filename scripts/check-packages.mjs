@@ -4,7 +4,10 @@
 // workspace, installs that Nest major from the npm registry and then the tarballs with the README's
 // own install line, builds the application with `nest build` (the CLI of the same major) and runs it
 // against a private redis-server: it produces one message, consumes it through an @Subscribe handler
-// and exits. Then it packs the broker host, installs it with the libraries' tarballs into a scratch
+// and exits. Then it adds @nestjs/microservices of the same major and runs the Brook transport
+// (@brook/nest-adapter/microservices): an emit() to an @EventPattern handler and a send() answered by
+// a @MessagePattern handler. The first run proves the adapter works without that optional peer.
+// Last it packs the broker host, installs it with the libraries' tarballs into a scratch
 // directory with the install line of the README's "### Run the host" block, starts `npx brook-host`
 // there against the same redis-server and waits for `GET /health` to answer 200.
 // Nest 12 apps are ESM; the Nest 10 and 11 apps are CommonJS, as `nest new` scaffolds them, and load
@@ -183,6 +186,55 @@ async function main(): Promise<void> {
 main().catch((error) => { console.error(error); process.exit(1); });
 `;
 
+const TRANSPORT = `import 'reflect-metadata';
+import { Controller, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Ctx, EventPattern, MessagePattern, Payload, MicroserviceOptions } from '@nestjs/microservices';
+import { BrookClient, BrookContext, BrookServer } from '@brook/nest-adapter/microservices';
+import { lastValueFrom } from 'rxjs';
+
+const EVENTS = 'scratch.events';
+const SUMS = 'scratch.sums';
+interface Delivery { n: number; key: string | null; group: string }
+let received!: (delivery: Delivery) => void;
+const delivered = new Promise<Delivery>((resolve) => (received = resolve));
+
+@Controller()
+export class Handlers {
+  @EventPattern<string>(EVENTS)
+  counted(@Payload() value: { n: number }, @Ctx() ctx: BrookContext) {
+    received({ n: value.n, key: ctx.getKey(), group: ctx.getConsumerGroup() });
+  }
+
+  @MessagePattern(SUMS)
+  sum(@Payload() numbers: number[]) {
+    return numbers.reduce((total, n) => total + n, 0);
+  }
+}
+
+@Module({ controllers: [Handlers] })
+export class TransportModule {}
+
+async function main(): Promise<void> {
+  const topics = [{ topic: EVENTS, partitions: 2 }, { topic: SUMS, partitions: 2 }];
+  const server = new BrookServer({ redis: process.env.REDIS_URL, group: 'scratch-rpc', clientId: 'scratch', topics });
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(TransportModule, { strategy: server, logger: ['error', 'warn'] });
+  await app.listen();
+  const client = new BrookClient({ redis: process.env.REDIS_URL, clientId: 'scratch', requestTimeoutMs: 20_000 });
+  const timer = setTimeout(() => { console.error('scratch: no event or reply within 20 s'); process.exit(1); }, 20_000);
+  await lastValueFrom(client.emit(EVENTS, { key: 'k-1', value: { n: 7 } }));
+  const got = await delivered;
+  const total = await lastValueFrom(client.send<number>(SUMS, [1, 2, 3]));
+  clearTimeout(timer);
+  if (got.n !== 7 || got.key !== 'k-1' || got.group !== 'scratch-rpc' || total !== 6) throw new Error('transport: got ' + JSON.stringify({ got, total }));
+  await client.close();
+  await app.close();
+  console.log('scratch: transport emit -> @EventPattern and send -> @MessagePattern = ' + total + ' (' + (typeof require === 'function' ? 'CommonJS' : 'ESM') + ' app)');
+}
+
+main().catch((error) => { console.error(error); process.exit(1); });
+`;
+
 function tsconfig(kind) {
   const common = { target: 'ES2022', outDir: 'dist', rootDir: 'src', strict: true, skipLibCheck: true, experimentalDecorators: true, emitDecoratorMetadata: true, types: ['node'] };
   return kind === 'esm'
@@ -243,6 +295,11 @@ try {
     run(npmCmd, [...installArgs, ...quiet], app);
     run(process.execPath, [join(app, 'node_modules/@nestjs/cli/bin/nest.js'), 'build'], app);
     run(process.execPath, ['dist/main.js'], app, { REDIS_URL: `${redis.url}/${major}` });
+    log(`Nest ${major}: @Subscribe ok; adding @nestjs/microservices@^${major} for the transport`);
+    run('npm', ['install', ...quiet, `@nestjs/microservices@^${major}`], app);
+    writeFileSync(join(app, 'src', 'transport.ts'), TRANSPORT);
+    run(process.execPath, [join(app, 'node_modules/@nestjs/cli/bin/nest.js'), 'build'], app);
+    run(process.execPath, ['dist/transport.js'], app, { REDIS_URL: `${redis.url}/${major}` });
     log(`Nest ${major}: ok`);
   }
 } catch (error) {

@@ -23,7 +23,7 @@ describe('BrookServer in a hybrid application with BrokerModule', () => {
     class Orders {
       constructor(@InjectProducer() private readonly producer: Producer) {}
 
-      @EventPattern(created)
+      @EventPattern<string>(created)
       async bill(@Payload() order: { id: string }, @Ctx() context: BrookContext) {
         log.push(`event ${order.id} in ${context.getConsumerGroup()}`);
         await this.producer.send({ topic: billed, messages: [{ key: order.id, value: { id: order.id, billed: true } }] });

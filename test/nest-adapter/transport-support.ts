@@ -41,7 +41,7 @@ export function transportScope() {
     },
     /** A `BrookClient` on this prefix, closed after the test. */
     client(options: Partial<BrookClientOptions> = {}): BrookClient {
-      const client = new BrookClient({ redis, prefix, clientId: 'transport-client', consumer: FAST_CONSUMER, logger: silentBrook, ...options });
+      const client = new BrookClient({ redis, prefix, clientId: 'transport-client', logger: silentBrook, ...options });
       clients.push(client);
       return client;
     },

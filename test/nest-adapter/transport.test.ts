@@ -4,11 +4,14 @@ import { EventPattern, MessagePattern, RpcException } from '@nestjs/microservice
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lastValueFrom, of, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { NonRetriableError, UnknownTopicError } from '@brook/broker';
+import { InvalidArgumentError, NonRetriableError, UnknownTopicError } from '@brook/broker';
 import { Ctx, Payload } from '@brook/nest-adapter';
-import { BrookContext, ReplyTimeoutError } from '@brook/nest-adapter/microservices';
+import { BrookClient, BrookContext, BrookServer, ReplyTimeoutError } from '@brook/nest-adapter/microservices';
 import { uniqueName, waitFor } from '../support/brook.js';
 import { startMicroservice, transportScope } from './transport-support.js';
+
+// @EventPattern<string>(…): with a string type argument @nestjs/microservices 12 types the handler
+// loosely; its typed-events overload would type the @Ctx() parameter as unknown.
 
 interface Order {
   orderId: string;
@@ -23,7 +26,7 @@ describe('BrookServer and BrookClient (the @nestjs/microservices transport)', ()
 
     @Controller()
     class Billing {
-      @EventPattern(topic)
+      @EventPattern<string>(topic)
       charge(@Payload() order: Order, @Ctx() context: BrookContext) {
         seen.push({ order, context });
       }
@@ -137,19 +140,19 @@ describe('BrookServer and BrookClient (the @nestjs/microservices transport)', ()
 
     @Controller()
     class Handlers {
-      @EventPattern(flaky)
+      @EventPattern<string>(flaky)
       flaky(@Ctx() context: BrookContext) {
         record(flaky, context);
         if (context.getAttempt() < 3) throw new Error('try again');
       }
 
-      @EventPattern(broken, { retry: { attempts: 2 } })
+      @EventPattern<string>(broken, { retry: { attempts: 2 } })
       broken(@Ctx() context: BrookContext) {
         record(broken, context);
         throw new Error('always fails');
       }
 
-      @EventPattern(hopeless)
+      @EventPattern<string>(hopeless)
       hopeless(@Ctx() context: BrookContext) {
         record(hopeless, context);
         // Wrapped, the error passes Nest's RPC exception filter as it is, so its class decides.
@@ -188,7 +191,7 @@ describe('BrookServer and BrookClient (the @nestjs/microservices transport)', ()
 
     @Controller()
     class Payments {
-      @EventPattern(topic, { ordering: 'key', concurrency: 8 })
+      @EventPattern<string>(topic, { ordering: 'key', concurrency: 8 })
       async pay(@Payload('n') n: number, @Ctx() context: BrookContext) {
         const key = context.getKey()!;
         maxInFlight = Math.max(maxInFlight, ++inFlight);
@@ -250,5 +253,38 @@ describe('BrookServer and BrookClient (the @nestjs/microservices transport)', ()
     expect(leftovers).toEqual([]);
     await expect(lastValueFrom(one.send(topic, 'late'))).rejects.toMatchObject({ code: 'CLOSED' });
     expect(await lastValueFrom(two.send(topic, 'c'))).toBe('c');
+  });
+});
+
+describe('BrookServer and BrookClient refuse a wrong setup', () => {
+  it('names the missing or doubled connection, an invalid group, and a bad requestTimeoutMs', () => {
+    const scope = transportScope();
+    expect(() => new BrookServer({ group: 'billing' })).toThrow(/new BrookServer\(\) needs the redis option .* or a Brook client as brook/);
+    expect(() => new BrookServer({ redis: 'redis://127.0.0.1:1', brook: scope.brook, group: 'billing' })).toThrow(/takes redis or brook, not both/);
+    expect(() => new BrookServer({ redis: 'redis://127.0.0.1:1', group: 'bad group' })).toThrow(InvalidArgumentError);
+    expect(() => new BrookClient({ brook: scope.brook, requestTimeoutMs: 0 })).toThrow(/requestTimeoutMs .* must be an integer from 1 to 3600000 \(ms\); got 0/);
+  });
+
+  it('fails to start on an unknown @EventPattern option or a share group, naming the pattern', async () => {
+    const scope = transportScope();
+    const topic = uniqueName('orders');
+
+    @Controller()
+    class Typo {
+      @EventPattern<string>(topic, { retries: 3 })
+      handle() {}
+    }
+
+    @Controller()
+    class Share {
+      @EventPattern<string>(topic, { share: true })
+      handle() {}
+    }
+
+    const topics = [{ topic, partitions: 1 }];
+    await expect(startMicroservice([Typo], scope.server({ group: 'g', topics }))).rejects.toThrow(
+      new RegExp(`@EventPattern\\("${topic.replace('.', '\\.')}"\\): unknown @EventPattern option 'retries'; the options are retry, deadLetter`),
+    );
+    await expect(startMicroservice([Share], scope.server({ group: 'g', topics }))).rejects.toThrow(/runs exclusive consumer groups; for a share group use @Subscribe\(topic, group, \{ share: true \}\)/);
   });
 });
