@@ -52,8 +52,8 @@ describe('the console in a real browser', { timeout: 120_000 }, () => {
     await page.getByLabel('Token').fill(TOKENS.operator);
     await page.keyboard.press('Enter');
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
-    expect(await page.evaluate(() => localStorage.getItem('brook.console.token'))).toBeNull();
+    expect(await page.evaluate('sessionStorage.length')).toBe(1);
+    expect(await page.evaluate("localStorage.getItem('brook.console.token')")).toBeNull();
 
     await page.getByTestId('dead-letters').filter({ hasText: '2' }).waitFor();
     await screenshot(page, 'console-overview');
@@ -106,13 +106,13 @@ describe('the console in a real browser', { timeout: 120_000 }, () => {
     await expect.poll(() => viewer.page.getByText('Messages are shown to operators and admins.').count()).toBe(1);
     await viewer.page.getByRole('button', { name: 'Sign out' }).click();
     await viewer.page.getByLabel('Token').waitFor();
-    expect(await viewer.page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await viewer.page.evaluate('sessionStorage.length')).toBe(0);
     expect(viewer.errors).toEqual([]);
     await viewer.context.close();
 
     const admin = await openPage({ colorScheme: 'dark' });
     await signIn(admin.page, host, TOKENS.admin);
-    expect(await admin.page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await admin.page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
     await admin.page.getByRole('link', { name: 'Dead letters' }).click();
     await admin.page.getByLabel('Topic and group').selectOption({ label: `${topic} · billing` });
     await admin.page.getByRole('button', { name: 'Search' }).click();
@@ -124,7 +124,7 @@ describe('the console in a real browser', { timeout: 120_000 }, () => {
     await expect.poll(() => admin.page.getByRole('status').first().textContent()).toContain('Purged 2 dead letters.');
     expect((await host.brook.admin().deadLetters.count({ topic, group: 'billing' })).total).toBe(0);
     // Readable at 1280×800: nothing wider than the window.
-    expect(await admin.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+    expect(await admin.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
     expect(admin.errors).toEqual([]);
     await admin.context.close();
   });

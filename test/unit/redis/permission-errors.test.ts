@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RedisPermissionError } from '@brook/broker';
 import { translateRedisError } from '../../../libs/broker/src/redis/connection.js';
-import { STATUS_BY_CODE } from '../../../apps/broker-host/src/http/error-response.js';
+import { BROOK_HTTP_ERRORS } from '@brook/nest-adapter';
 
 const translate = (message: string) => translateRedisError(new Error(message), 'list topics', 'redis://127.0.0.1:7000', 3);
 
@@ -27,6 +27,6 @@ describe('Redis ACL refusals', () => {
   });
 
   it("are answered by the broker host with 503: the host's deployment, not the request, is at fault", () => {
-    expect(STATUS_BY_CODE.NO_PERMISSION).toBe(503);
+    expect(BROOK_HTTP_ERRORS.NO_PERMISSION.status).toBe(503);
   });
 });

@@ -216,11 +216,13 @@ export class PartitionPipeline {
       if (reply === undefined) {
         // Given up at the deadline. When no attempt can have written anything (Redis was never
         // asked, or said nothing was written), the sequence numbers are free again.
-        const maybeWritten = answeredOffset !== undefined || (attempts > 0 && !(lastError instanceof NotEnoughReplicasError && !lastError.written));
+        // Set by onRetry, which the compiler cannot see.
+        const failure = lastError as BrokerError | undefined;
+        const maybeWritten = answeredOffset !== undefined || (attempts > 0 && !(failure instanceof NotEnoughReplicasError && !failure.written));
         if (!maybeWritten) this.nextSeq = baseSeq;
         // A refusal Redis answered (too few replicas, out of memory) names the problem better than the timeout.
-        if (lastError !== undefined && !TRANSIENT.has(lastError.code)) return failAll(batch, lastError);
-        return failAll(batch, new DeliveryTimeoutError(topic, options.deliveryTimeoutMs, maybeWritten, { cause: lastError }));
+        if (failure !== undefined && !TRANSIENT.has(failure.code)) return failAll(batch, failure);
+        return failAll(batch, new DeliveryTimeoutError(topic, options.deliveryTimeoutMs, maybeWritten, { cause: failure }));
       }
       const sender = identity!;
 

@@ -170,6 +170,8 @@ const CLUSTER_IN_TRANSITION = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) |^Too many Clus
 export function isClusterInTransition(error: unknown): boolean {
   return error instanceof Error && CLUSTER_IN_TRANSITION.test(error.message);
 }
+
+/**
  * An ACL refusal: `NOPERM this user has no permissions to run the 'xadd' command` (or to access a
  * key or channel); inside a script Redis 7.0 says `The user executing the script can't run this
  * command or subcommand` (or `can't access at least one of the keys`), without naming it.

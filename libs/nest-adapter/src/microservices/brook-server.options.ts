@@ -1,3 +1,4 @@
+import type { BrookLoggingOptions } from '../brook.logging.js';
 import {
   InvalidArgumentError,
   assertValidName,
@@ -48,6 +49,8 @@ export interface BrookServerOptions extends Omit<BrookOptions, 'redis' | 'logger
   producer?: ProducerOptions;
   /** Where Brook logs; Nest's `Logger` with the context 'Brook' by default. */
   logger?: BrookLogger;
+  /** How failed attempts and dead letters are logged, as `BrokerModule`'s `logging` option. */
+  logging?: BrookLoggingOptions;
 }
 
 /** Validated, frozen options; the input is not modified. */

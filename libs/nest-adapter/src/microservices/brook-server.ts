@@ -1,3 +1,4 @@
+import { resolveBrookLogging } from '../brook.logging.js';
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { Brook, InvalidArgumentError, jsonCodec, type BrookOptions, type EachMessagePayload, type Producer } from '@brook/broker';
@@ -80,14 +81,14 @@ export class BrookServer extends Server implements CustomTransportStrategy {
   }
 
   private async start(): Promise<void> {
-    const { brook, redis, logger, group: _group, topics, retry, deadLetter, consumer, producer, ordering: _o, concurrency: _c, fromBeginning: _f, ...client } = this.options;
+    const { brook, redis, logger, logging, group: _group, topics, retry, deadLetter, consumer, producer, ordering: _o, concurrency: _c, fromBeginning: _f, ...client } = this.options;
     const routes = this.routes();
     this.brook = brook ?? new Brook({ ...client, redis: redis as BrookOptions['redis'], logger: logger ?? nestLogger() });
     for (const topic of topics ?? []) await this.brook.admin().createTopic(topic);
     // Replies are the transport's envelopes ({ response, err, isDisposed }), read by clients as JSON.
     const replies = this.brook.producer({ ...producer, codec: jsonCodec });
     this.replies = replies;
-    const deps = { brook: this.brook, options: { retry, deadLetter, consumer }, logger: this.nestLogger };
+    const deps = { brook: this.brook, options: { retry, deadLetter, consumer }, logger: this.nestLogger, logging: resolveBrookLogging(logging) };
     for (const settings of resolveGroupSettings(routes).values()) {
       const group = new ExclusiveGroup(settings, deps);
       this.groups.push(group);
