@@ -50,28 +50,37 @@ describe('Redis Cluster failover under load (3 primaries, 3 replicas)', () => {
       handlerMs: 2,
       concurrency: PARTITIONS,
     };
+    const startedAt = Date.now();
+    const step = (what: string) => console.log(`Cluster failover: ${what} at ${((Date.now() - startedAt) / 1_000).toFixed(1)} s`);
     const members = await Promise.all(['a', 'b', 'c'].map((name) => startProbeMember(name, settings)));
+    step('members joined');
     let phase: ProducedRecord['phase'] = 'before-fault';
     const durable = new PartitionWorkload(brook.producer({ acks: 'all' }), topic, PARTITIONS, history, 'all-');
     const fast = new PartitionWorkload(brook.producer({ acks: 'leader' }), topic, PARTITIONS, history, 'leader-');
     for (const workload of [durable, fast]) workload.start({ perSend: 1, everyMs: 150, phase: () => phase });
     await waitUntilWarm(brook, { group, topic, partitions: PARTITIONS, members: 3, runsEach: 5, runs: () => runs.read() });
 
+    step('warm');
     const killedAt = Date.now();
     phase = 'during-fault';
     await victim.kill();
     const promotion = await cluster.waitForPromotion(victim);
     phase = 'after-fault';
+    step('promoted');
     const promotionMs = promotion.promotedAt - killedAt;
     // Every moved partition handles what was written after the promotion, without a restart.
     await waitUntilMovedResume(promotion.promotedAt);
     // The dead node comes back as the new primary's replica, so acks 'all' can be met again there.
+    step('moved partitions resumed');
     await cluster.rejoinAsReplica(victim, promotion.promoted);
+    step('dead node rejoined');
     const rejoinedAt = Date.now();
     await waitUntilDurableAcknowledgedAfter(rejoinedAt);
     await Promise.all([durable.stop(), fast.stop()]);
+    step('producers stopped');
     await waitUntilWorkedOff(brook, group, topic);
     await Promise.all(members.map((member) => member.stop()));
+    step('members stopped');
 
     history.recordAll(await runs.read());
     history.recordAll(await readClusterLogs(cluster, prefix, topic, PARTITIONS));

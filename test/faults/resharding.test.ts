@@ -132,7 +132,7 @@ describe('Redis Cluster resharding while producers and a group run', () => {
         const slot = slotOf(keys.log(topic, p));
         const owner = await cluster.primaryFor(keys.log(topic, p));
         for (const primary of primaries) {
-          const found = await ask<[string, string[]]>(primary.port, 'SCAN', 0, 'MATCH', `${prefix}:{${topic}:${p}}*`, 'COUNT', 100_000);
+          const found = await ask<[string, string[]]>(primary.port, 'SCAN', 0, 'MATCH', `${prefix}:${keys.partitionTag(topic, p)}*`, 'COUNT', 100_000);
           for (const key of found[1]) {
             expect(slotOf(key), `${key}'s slot`).toBe(slot);
             expect(addressOf(primary), `the node holding ${key}`).toBe(owner);

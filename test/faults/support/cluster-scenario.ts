@@ -9,7 +9,7 @@ import { waitFor } from '../../support/brook.js';
 import type { ClusterSetup } from '../../support/cluster.js';
 import { KeySpace } from '../../../libs/broker/src/redis/keys.js';
 import type { HistoryEntry, LogRecord, RunRecord } from './history.js';
-import type { WorkloadValue } from './workload.js';
+import { readPartitionLogs } from './workload.js';
 
 /** `0, 1, …, n - 1`. */
 export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -20,20 +20,7 @@ export async function readClusterLogs(cluster: ClusterSetup, prefix: string, top
   client.on('error', () => undefined);
   const keys = new KeySpace(prefix);
   try {
-    const records: LogRecord[] = [];
-    for (const partition of range(partitions)) {
-      let start = '-';
-      for (;;) {
-        const entries = await client.xrange(keys.log(topic, partition), start, '+', 'COUNT', 1_000);
-        for (const [id, fields] of entries) {
-          const value = JSON.parse(fields[fields.indexOf('v') + 1]) as WorkloadValue;
-          records.push({ kind: 'log', uid: value.uid, key: value.key, seq: value.seq, partition, offset: Number(id.slice(2)) - 1 });
-        }
-        if (entries.length < 1_000) break;
-        start = `(${entries[entries.length - 1][0]}`;
-      }
-    }
-    return records;
+    return await readPartitionLogs(client, (partition) => keys.log(topic, partition), partitions);
   } finally {
     client.disconnect();
   }

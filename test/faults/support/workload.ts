@@ -75,23 +75,32 @@ export class Workload {
 export async function readLogs(redisUrl: string, prefix: string, topic: string, partitions: number): Promise<LogRecord[]> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   try {
-    const records: LogRecord[] = [];
-    for (let partition = 0; partition < partitions; partition++) {
-      let start = '-';
-      for (;;) {
-        const entries = await redis.xrange(`${prefix}:{${topic}:${partition}}:log`, start, '+', 'COUNT', 1_000);
-        for (const [id, fields] of entries) {
-          const value = JSON.parse(fields[fields.indexOf('v') + 1]) as WorkloadValue;
-          records.push({ kind: 'log', uid: value.uid, key: value.key, seq: value.seq, partition, offset: Number(id.slice(2)) - 1 });
-        }
-        if (entries.length < 1_000) break;
-        start = `(${entries[entries.length - 1][0]}`;
-      }
-    }
-    return records;
+    return await readPartitionLogs(redis, (partition) => `${prefix}:{${topic}:${partition}}:log`, partitions);
   } finally {
     redis.disconnect();
   }
+}
+
+/** Reads the logs `logKey(0 … partitions - 1)` through `redis` (a server or a Cluster) as log records. */
+export async function readPartitionLogs(
+  redis: { xrange(key: string, start: string, end: string, count: 'COUNT', n: number): Promise<Array<[string, string[]]>> },
+  logKey: (partition: number) => string,
+  partitions: number,
+): Promise<LogRecord[]> {
+  const records: LogRecord[] = [];
+  for (let partition = 0; partition < partitions; partition++) {
+    let start = '-';
+    for (;;) {
+      const entries = await redis.xrange(logKey(partition), start, '+', 'COUNT', 1_000);
+      for (const [id, fields] of entries) {
+        const value = JSON.parse(fields[fields.indexOf('v') + 1]) as WorkloadValue;
+        records.push({ kind: 'log', uid: value.uid, key: value.key, seq: value.seq, partition, offset: Number(id.slice(2)) - 1 });
+      }
+      if (entries.length < 1_000) break;
+      start = `(${entries[entries.length - 1][0]}`;
+    }
+  }
+  return records;
 }
 
 /** The group's dead letters after a scenario. */

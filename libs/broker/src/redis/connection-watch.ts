@@ -20,7 +20,7 @@ export interface ConnectionWatchEvents {
 }
 
 /** One run of slots with the same nodes, `nodes[0]` the primary (as ioredis' `Cluster.slots` holds them). */
-interface SlotRange {
+export interface SlotRange {
   from: number;
   to: number;
   nodes: string[];
@@ -91,24 +91,8 @@ export class ConnectionWatch extends EventEmitter<ConnectionWatchEvents> {
 
   private compareSlots(client: Cluster): void {
     const before = this.slotMap;
-    const after = readSlotMap(client);
-    this.slotMap = after;
-    const promotions = new Map<string, { from: string; to: string; slots: Set<number> }>();
-    let i = 0;
-    for (const range of after) {
-      for (let slot = range.from; slot <= range.to; slot++) {
-        while (i < before.length && before[i].to < slot) i++;
-        const old = i < before.length && before[i].from <= slot ? before[i].nodes : undefined;
-        const primary = range.nodes[0];
-        // A new primary that was a replica of the slot's old one: a failover, not a resharding.
-        if (old === undefined || old[0] === primary || !old.slice(1).includes(primary)) continue;
-        const key = `${old[0]}>${primary}`;
-        const promotion = promotions.get(key) ?? { from: old[0], to: primary, slots: new Set<number>() };
-        promotion.slots.add(slot);
-        promotions.set(key, promotion);
-      }
-    }
-    for (const promotion of promotions.values()) this.emit('promoted', promotion);
+    this.slotMap = readSlotMap(client);
+    for (const promotion of slotPromotions(before, this.slotMap)) this.emit('promoted', promotion);
   }
 
   /** Remembers the server's run_id; true when it differs from the one seen before on this node. */
@@ -124,6 +108,29 @@ export class ConnectionWatch extends EventEmitter<ConnectionWatchEvents> {
       return false;
     }
   }
+}
+
+/**
+ * The slots whose primary in `after` was one of their replicas in `before` — failovers, told apart
+ * from a resharding (a new primary that did not replicate the slot) — grouped by old and new primary.
+ * Both maps list ranges in slot order.
+ */
+export function slotPromotions(before: readonly SlotRange[], after: readonly SlotRange[]): Array<{ from: string; to: string; slots: Set<number> }> {
+  const promotions = new Map<string, { from: string; to: string; slots: Set<number> }>();
+  let i = 0;
+  for (const range of after) {
+    for (let slot = range.from; slot <= range.to; slot++) {
+      while (i < before.length && before[i].to < slot) i++;
+      const old = i < before.length && before[i].from <= slot ? before[i].nodes : undefined;
+      const primary = range.nodes[0];
+      if (old === undefined || old[0] === primary || !old.slice(1).includes(primary)) continue;
+      const key = `${old[0]}>${primary}`;
+      const promotion = promotions.get(key) ?? { from: old[0], to: primary, slots: new Set<number>() };
+      promotion.slots.add(slot);
+      promotions.set(key, promotion);
+    }
+  }
+  return [...promotions.values()];
 }
 
 /** ioredis' current slot map as runs of slots with the same nodes (it changes its own arrays in place). */

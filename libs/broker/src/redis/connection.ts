@@ -167,7 +167,7 @@ const CONNECTION_FAILURE = /Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDO
 const CLUSTER_IN_TRANSITION = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) |^Too many Cluster redirections|^Cluster isn't ready/;
 
 /** Whether an error is Redis Cluster moving a slot (see {@link CLUSTER_IN_TRANSITION}). */
-export function isClusterInTransition(error: unknown): boolean {
+function isClusterInTransition(error: unknown): boolean {
   return error instanceof Error && CLUSTER_IN_TRANSITION.test(error.message);
 }
 

@@ -114,7 +114,7 @@ export class KeySpace {
     return `${this.prefix}:${this.groupTag(group)}:member-info`;
   }
 
-  /** Current assignment: hash of member id → JSON list of `<topic>:<partition>`, plus `__generation`. */
+  /** Current assignment: hash of member id → JSON list of `<topic>:<partition>`, plus `__generation`, `__fingerprint` and `__primary`. */
   groupAssignment(group: string): string {
     return `${this.prefix}:${this.groupTag(group)}:assignment`;
   }

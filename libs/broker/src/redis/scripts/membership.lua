@@ -5,8 +5,9 @@
 
   KEYS[1]  members     zset   member id → session deadline (Redis clock, ms)
   KEYS[2]  memberInfo  hash   member id → JSON { clientId, topics: [topic, …] }
-  KEYS[3]  assignment  hash   member id → JSON [ "topic:partition", … ]; plus __generation and
-                              __fingerprint (sha1 of what the assignment was computed from)
+  KEYS[3]  assignment  hash   member id → JSON [ "topic:partition", … ]; plus __generation,
+                              __fingerprint (sha1 of what the assignment was computed from) and
+                              __primary (master_replid of the server that last ran this script)
   KEYS[4]  topics      hash   topic → '<partition count> <createdAt>' the group knows: the count
                               only grows for one topic; a later createdAt (the topic was deleted
                               and created again) replaces it
@@ -23,7 +24,10 @@
            differ by at most one. Members keep what they own up to their quota (the larger quotas go
            to those owning most), and only the surplus and orphaned partitions move: a join or a
            leave moves no more partitions than balance requires.
-           Times come from the Redis clock. allow-oom: membership must keep working under maxmemory,
+           A server other than the last one (a failover, a restart) gives every member a session
+           from now, as a new Kafka group coordinator does: it heard no heartbeat while the old one
+           was dying and the new one was elected, so deadlines from before say nothing about the
+           members. Times come from the Redis clock. allow-oom: membership must keep working under maxmemory,
            or every member would lose its partitions while acknowledgements still work.
 ]]
 --#include lib/clock.lua
@@ -32,6 +36,15 @@ local membersKey, infoKey, assignKey, topicsKey, originsKey = KEYS[1], KEYS[2], 
 local op, memberId, sessionMs = ARGV[1], ARGV[2], tonumber(ARGV[3])
 
 local now = nowMs()
+
+local primary = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)') or ''
+local lastPrimary = redis.call('HGET', assignKey, '__primary')
+if lastPrimary ~= primary then
+  if lastPrimary then
+    for _, id in ipairs(redis.call('ZRANGE', membersKey, 0, -1)) do redis.call('ZADD', membersKey, 'GT', now + sessionMs, id) end
+  end
+  redis.call('HSET', assignKey, '__primary', primary)
+end
 
 -- Drop members whose session expired.
 local expired = redis.call('ZRANGEBYSCORE', membersKey, '-inf', now)
@@ -141,7 +154,7 @@ if redis.call('HGET', assignKey, '__fingerprint') ~= fingerprint then
 
   local generation = tonumber(redis.call('HGET', assignKey, '__generation') or '0') + 1
   redis.call('DEL', assignKey)
-  redis.call('HSET', assignKey, '__generation', generation, '__fingerprint', fingerprint)
+  redis.call('HSET', assignKey, '__generation', generation, '__fingerprint', fingerprint, '__primary', primary)
   for _, id in ipairs(ids) do
     if #owned[id] > 0 then redis.call('HSET', assignKey, id, cjson.encode(owned[id])) end
   end
