@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { Brook } from '@brook/broker';
 import { formatRate, rate, report, sampleOrder } from './support/bench-redis.js';
 import { startBenchCluster, type BenchCluster } from './support/bench-cluster.js';
+import { machineBusySeconds } from './support/cpu.js';
 import type { ScaleClientReply } from './support/scale-client.js';
 
 const TOTAL = Number(process.env.BENCH_MESSAGES ?? 120_000);
@@ -38,7 +39,16 @@ interface PhaseRun {
   redisUsPerMessage: number[];
   /** Client processes' CPU µs per message, all processes together. */
   clientUsPerMessage: number;
+  /** Cores' worth of CPU other processes on the machine took meanwhile (0 where /proc/stat is missing). */
+  othersCores: number;
 }
+
+/** Cores other processes kept busy: the machine's busy time less what Redis and the clients used. */
+function othersCores(machineSeconds: number, redisSeconds: number, clientUs: number, elapsedMs: number): number {
+  if (machineSeconds === 0) return 0;
+  return Math.max(0, machineSeconds - redisSeconds - clientUs / 1_000_000) / (elapsedMs / 1_000);
+}
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 interface Client {
   process: ChildProcess;
@@ -92,18 +102,22 @@ async function round(shards: number, roundNo: number): Promise<{ produce: PhaseR
       ),
     );
     let cpuBefore = await cluster.cpuSeconds();
+    let machineBefore = machineBusySeconds();
     let started = performance.now();
     for (const producer of producers) producer.process.send('go');
     const produced = await Promise.all(producers.map((producer) => producer.next('done')));
     let elapsed = performance.now() - started;
+    let machine = machineBusySeconds() - machineBefore;
     let cpuAfter = await cluster.cpuSeconds();
     await Promise.all(producers.map((producer) => exited(producer.process)));
     const perShard = await messagesPerShard(brook, cluster, prefix, shards);
     if (perShard.reduce((a, b) => a + b, 0) !== TOTAL) throw new Error(`produced ${perShard.reduce((a, b) => a + b, 0)} messages, expected ${TOTAL}`);
+    const producersUs = sum(produced.map((reply) => (reply as { cpuMs: number }).cpuMs * 1_000));
     const produce: PhaseRun = {
       ratePerSecond: rate(TOTAL, elapsed),
       redisUsPerMessage: cpuAfter.map((after, i) => ((after - cpuBefore[i]) * 1_000_000) / perShard[i]),
-      clientUsPerMessage: (produced.reduce((sum, reply) => sum + (reply as { cpuMs: number }).cpuMs, 0) * 1_000) / TOTAL,
+      clientUsPerMessage: producersUs / TOTAL,
+      othersCores: othersCores(machine, sum(cpuAfter) - sum(cpuBefore), producersUs, elapsed),
     };
 
     // Consume: one group member per shard, reading everything from the beginning.
@@ -119,18 +133,22 @@ async function round(shards: number, roundNo: number): Promise<{ produce: PhaseR
       }),
     );
     cpuBefore = await cluster.cpuSeconds();
+    machineBefore = machineBusySeconds();
     started = performance.now();
     for (const consumer of consumers) consumer.process.send('go');
     await done;
     elapsed = performance.now() - started;
+    machine = machineBusySeconds() - machineBefore;
     cpuAfter = await cluster.cpuSeconds();
     for (const consumer of consumers) consumer.process.send('stop');
     const consumerCpu = await Promise.all(consumers.map((consumer) => consumer.next('cpu')));
     await Promise.all(consumers.map((consumer) => exited(consumer.process)));
+    const consumersUs = sum(consumerCpu.map((reply) => (reply as { cpuMs: number }).cpuMs * 1_000));
     const consume: PhaseRun = {
       ratePerSecond: rate(TOTAL, elapsed),
       redisUsPerMessage: cpuAfter.map((after, i) => ((after - cpuBefore[i]) * 1_000_000) / perShard[i]),
-      clientUsPerMessage: (consumerCpu.reduce((sum, reply) => sum + (reply as { cpuMs: number }).cpuMs, 0) * 1_000) / TOTAL,
+      clientUsPerMessage: consumersUs / TOTAL,
+      othersCores: othersCores(machine, sum(cpuAfter) - sum(cpuBefore), consumersUs, elapsed),
     };
     return { produce, consume };
   } finally {
@@ -153,6 +171,7 @@ const summary = (shards: number, phase: Phase) => {
     // Per shard, the median over rounds; then the shards' mean and spread.
     redisPerShard: Array.from({ length: shards }, (_, i) => median(list.map((run) => run.redisUsPerMessage[i]))),
     client: median(list.map((run) => run.clientUsPerMessage)),
+    others: median(list.map((run) => run.othersCores)),
   };
 };
 
@@ -161,10 +180,10 @@ const rows: Array<[string, string]> = [];
 for (const phase of ['produce', 'consume'] as const) {
   const base = summary(1, phase).rate;
   for (const shards of SHARDS) {
-    const { rate: perSecond, redisPerShard, client } = summary(shards, phase);
+    const { rate: perSecond, redisPerShard, client, others } = summary(shards, phase);
     rows.push([
       `${phase}, ${shards} primar${shards === 1 ? 'y' : 'ies'}, ${shards} process${shards === 1 ? '' : 'es'}`,
-      `${formatRate(perSecond)} (${(perSecond / base).toFixed(2)}× one primary); Redis CPU/msg per shard ${redisPerShard.map(us).join(', ')}; client CPU/msg ${us(client)}`,
+      `${formatRate(perSecond)} (${(perSecond / base).toFixed(2)}× one primary); Redis CPU/msg per shard ${redisPerShard.map(us).join(', ')}; client CPU/msg ${us(client)}; other processes ${Math.round(others * 100)}% of a core`,
     ]);
   }
 }
