@@ -10,7 +10,7 @@ export interface CpuShare {
 }
 
 /** CPU seconds the whole machine has spent busy (Linux; 0 elsewhere). */
-function machineBusySeconds(): number {
+export function machineBusySeconds(): number {
   try {
     const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).map(Number);
     const [user, nice, system, , , irq, softirq, steal] = ticks;

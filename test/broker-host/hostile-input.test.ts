@@ -99,10 +99,8 @@ describe('broker host under hostile input', () => {
       ['/api/v1/dead-letters/replay', { topic, group: 'billing', all: true }],
       ['/api/v1/dead-letters/purge', { topic, group: 'billing', ids: [id] }],
     ];
-    const { components } = (await host.request('GET', '/docs-json', { token: null })).body as { components: { schemas: Record<string, { properties: Record<string, { nullable?: boolean }> }> } };
-    // The request bodies' schemas: the response contract's schemas are not sent by clients.
-    const requestSchemas = Object.entries(components.schemas).filter(([name]) => !(name in API_SCHEMAS)).map(([, schema]) => schema);
-    const nullable = new Set(requestSchemas.flatMap((schema) => Object.entries(schema.properties).filter(([, property]) => property.nullable).map(([name]) => name)));
+    const components = requestBodySchemas((await host.request('GET', '/docs-json', { token: null })).body);
+    const nullable = new Set(Object.values(components.schemas).flatMap((schema) => Object.entries(schema.properties).filter(([, property]) => property.nullable).map(([name]) => name)));
     expect([...nullable].sort()).toEqual(['key', 'maxAgeMs', 'maxMessages', 'value']);
 
     const covered = new Set<string>();
@@ -346,3 +344,27 @@ describe('broker host under hostile input', () => {
     expect(JSON.stringify(second.headers)).toBe(JSON.stringify(kept[1].headers));
   });
 });
+
+type PropertySchema = { nullable?: boolean; $ref?: string; items?: PropertySchema };
+type ObjectSchema = { properties: Record<string, PropertySchema> };
+
+/** The component schemas request bodies use, directly or nested; response schemas are left out. */
+function requestBodySchemas(document: {
+  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: PropertySchema }> } }>>;
+  components: { schemas: Record<string, ObjectSchema> };
+}): { schemas: Record<string, ObjectSchema> } {
+  const schemas: Record<string, ObjectSchema> = {};
+  const visit = (schema: PropertySchema | undefined): void => {
+    if (schema === undefined) return;
+    if (schema.items) visit(schema.items);
+    if (schema.$ref === undefined) return;
+    const name = schema.$ref.split('/').pop()!;
+    if (name in schemas) return;
+    schemas[name] = document.components.schemas[name];
+    for (const property of Object.values(schemas[name].properties ?? {})) visit(property);
+  };
+  for (const operations of Object.values(document.paths)) {
+    for (const operation of Object.values(operations)) for (const content of Object.values(operation.requestBody?.content ?? {})) visit(content.schema);
+  }
+  return { schemas };
+}

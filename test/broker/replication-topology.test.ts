@@ -72,7 +72,11 @@ describe('topology of a primary with a replica', () => {
       replicaStatus: [{ address: addressOf(replica), state: 'online', offset: expect.any(Number), lagBytes: 0, inSync: true }],
     });
 
-    const cluster = await brook.admin().describeCluster();
+    // The primary pings its replica now and then, which moves its offset until the next acknowledgement.
+    const cluster = await waitFor(async () => {
+      const described = await brook.admin().describeCluster();
+      return described.nodes[1]?.lagBytes === 0 && described;
+    }, { message: 'the replica to acknowledge everything', timeoutMs: 15_000, intervalMs: 100 });
     expect(cluster.nodes.map(({ address, role, primary: of }) => ({ address, role, of }))).toEqual([
       { address: addressOf(primary), role: 'primary', of: null },
       { address: addressOf(replica), role: 'replica', of: addressOf(primary) },
