@@ -1,4 +1,4 @@
-import type { Attributes, Context, Link } from '@opentelemetry/api';
+import type { Attributes, Context, Link, SpanOptions } from '@opentelemetry/api';
 import type { ReceivedMessage } from '../message/message.js';
 import { AttemptTrace } from './attempt-trace.js';
 import { MESSAGING, MESSAGING_SYSTEM } from './messaging-attributes.js';
@@ -18,6 +18,8 @@ export class ProcessTracing {
    * (and samplers read them during `startSpan`), so no object is allocated per message for them.
    */
   private readonly attributes: Attributes;
+  /** The options of every message's span, holding `attributes`: likewise read during `startSpan` only. */
+  private readonly options: SpanOptions;
   private spanTopic = '';
   private spanName = '';
 
@@ -36,6 +38,7 @@ export class ProcessTracing {
       [MESSAGING.offset]: 0,
       [MESSAGING.key]: undefined,
     };
+    this.options = { kind: source.api.SpanKind.CONSUMER, attributes: this.attributes };
   }
 
   /** Tracing for a group's handlers, or `undefined` when tracing is off or the API is not installed. */
@@ -59,7 +62,7 @@ export class ProcessTracing {
     attributes[MESSAGING.key] = message.key ?? undefined;
     // The producer's context is the parent; a link to it as well would repeat the parent and cost a
     // link per message, so only batch spans (which have many producers and no parent) carry links.
-    const span = tracer.startSpan(this.nameFor(topic), { kind: api.SpanKind.CONSUMER, attributes }, creation);
+    const span = tracer.startSpan(this.nameFor(topic), this.options, creation);
     return api.trace.setSpan(creation, span);
   }
 
