@@ -1,4 +1,3 @@
-import type { Context } from '@opentelemetry/api';
 import type { Codec } from '../codec/codec.js';
 import { HandlerTimeoutError } from '../errors/errors.js';
 import type { ReceivedMessage } from '../message/message.js';
@@ -6,7 +5,7 @@ import { decodeValue } from '../message/wire.js';
 import { readLogEntry, type LogEntry } from '../redis/packed-entries.js';
 import { classifyFailure, type FailureReason } from '../retry/retry-decision.js';
 import type { RetryPolicy } from '../retry/retry.options.js';
-import type { AttemptTrace } from '../tracing/attempt-trace.js';
+import type { AttemptTrace, TraceContext } from '../tracing/attempt-trace.js';
 import type { ProcessTracing } from '../tracing/process-tracing.js';
 import { Deadlines } from './deadlines.js';
 import { MessagePayload, type EachMessageHandler } from './message-payload.js';
@@ -67,7 +66,7 @@ export class HandlerRunner {
   }
 
   /** Runs the handler (inside the span's context when traced) and waits for it within the timeout. */
-  private async attempt(payload: MessagePayload, traced: Context | undefined): Promise<AttemptOutcome> {
+  private async attempt(payload: MessagePayload, traced: TraceContext | undefined): Promise<AttemptOutcome> {
     try {
       const handled = traced === undefined ? this.handler(payload) : this.tracing!.run(traced, this.handler, payload);
       // A handler that returned no promise is done (or threw) already: no deadline to watch.

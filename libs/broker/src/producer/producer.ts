@@ -167,8 +167,8 @@ export class Producer extends EventEmitter<ProducerEvents> {
     const configs = await Promise.all(records.map((record) => this.topicConfig(record.topic, deadline)));
     const total = records.reduce((sum, record) => sum + record.messages.length, 0);
     if (total === 0) return { promise: Promise.resolve([]) };
-    const traces = this.tracing === undefined ? undefined : records.map((record) => this.tracing!.start(record.topic, record.messages.length));
-    if (traces === undefined || traces.every((trace) => trace === undefined)) {
+    const traces = this.tracing?.active() ? records.map((record) => this.tracing!.start(record.topic, record.messages.length)) : undefined;
+    if (traces === undefined) {
       // Encode and place every message before queueing any, so bad input leaves nothing half-sent.
       return { promise: this.enqueue(deadline, records.flatMap((record, r) => record.messages.map((message) => this.place(configs[r], message)))) };
     }

@@ -1,34 +1,16 @@
-import type { Span } from '@opentelemetry/api';
-import { MESSAGING, TRACE_EVENTS } from './messaging-attributes.js';
-
 /**
  * The span of a failed attempt, kept open until the consumer decided what follows: another attempt
  * or a parked retry (a `brook.retry` event), or a dead letter (`brook.dead_letter`). Only failed
- * attempts under a registered SDK get one.
+ * attempts under a registered SDK get one. (No OpenTelemetry type appears here: the consumer's
+ * declarations reach this file, and the API is an optional dependency.)
  */
-export class AttemptTrace {
-  private ended = false;
-
-  constructor(private readonly span: Span) {}
-
+export interface AttemptTrace {
   /** The message is delivered again: attempt number `attempt`, after `delayMs`. */
-  retried(offset: number, attempt: number, delayMs: number, mode: 'blocking' | 'non-blocking'): void {
-    this.span.addEvent(TRACE_EVENTS.retry, { [MESSAGING.offset]: offset, 'brook.retry.attempt': attempt, 'brook.retry.delay_ms': delayMs, 'brook.retry.mode': mode });
-  }
-
+  retried(offset: number, attempt: number, delayMs: number, mode: 'blocking' | 'non-blocking'): void;
   /** The message went to the dead-letter topic. */
-  deadLettered(offset: number, reason: string, attempts: number, deadLetterId: string | undefined): void {
-    this.span.addEvent(TRACE_EVENTS.deadLetter, {
-      [MESSAGING.offset]: offset,
-      'brook.dead_letter.reason': reason,
-      'brook.dead_letter.attempts': attempts,
-      ...(deadLetterId === undefined ? {} : { 'brook.dead_letter.id': deadLetterId }),
-    });
-  }
-
-  end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.span.end();
-  }
+  deadLettered(offset: number, reason: string, attempts: number, deadLetterId: string | undefined): void;
+  end(): void;
 }
+
+/** An OpenTelemetry `Context`, opaque outside this folder for the same reason. */
+export type TraceContext = object;

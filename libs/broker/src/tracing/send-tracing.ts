@@ -20,6 +20,11 @@ export class SendTracing {
     return api === undefined ? undefined : new SendTracing(new TracerSource(api));
   }
 
+  /** Whether an SDK is registered: without one, sends carry no span and nothing is allocated for them. */
+  active(): boolean {
+    return this.source.current() !== undefined;
+  }
+
   /** Starts the span of sending `count` messages to `topic`, or `undefined` without an SDK. */
   start(topic: string, count: number): SendTrace | undefined {
     const tracer = this.source.current();
