@@ -174,6 +174,39 @@ describe('brook on Redis', { timeout: 90_000 }, () => {
     expect(twoTargets.code).toBe(2);
   });
 
+  it('deletes a group, refusing while it has live members, and reads a topic from a time', async () => {
+    const brook = createBrook();
+    const brookCli = onRedis(brook.options.prefix);
+    const topic = uniqueName('orders');
+    await brook.admin().createTopic({ topic, partitions: 1 });
+    await brook.producer().send({ topic, messages: [{ key: 'a', value: 'early' }] });
+    const billing = await startConsumer(brook, topic, { group: 'billing' });
+    await waitFor(() => billing.seen.length === 1, { message: 'billing to process the message' });
+    const [listed] = (await brookCli(['groups', 'list', '--json'])).json();
+    expect(listed[0]).toMatchObject({ group: 'billing', lag: 0, lagSeconds: 0 });
+
+    const refused = await brookCli(['groups', 'delete', 'billing']);
+    expect(refused.code).toBe(4);
+    await billing.consumer.close();
+    const deleted = await brookCli(['groups', 'delete', 'billing']);
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toContain('Deleted group billing');
+    expect(await brook.admin().listGroups()).toEqual([]);
+    expect((await brookCli(['groups', 'delete', 'billing'])).code).toBe(3);
+
+    const [{ timestamp: first }] = (await brook.admin().readMessages({ topic, partition: 0 })).messages;
+    const late = await waitFor(
+      async () => {
+        const [record] = await brook.producer().send({ topic, messages: [{ key: 'b', value: 'late' }] });
+        return record.timestamp > first ? record : undefined;
+      },
+      { intervalMs: 5, message: 'a message appended after the first' },
+    );
+    const fromTime = await brookCli(['consume', topic, '--from-time', new Date(late.timestamp).toISOString(), '--json']);
+    expect(fromTime.json().map((message) => message.offset)[0]).toBe(late.offset);
+    expect(fromTime.json().every((message) => message.value === 'late')).toBe(true);
+  });
+
   it('lists, shows, dry-runs, replays, purges and audits dead letters made by a real consumer', async () => {
     const brook = createBrook();
     const brookCli = onRedis(brook.options.prefix);

@@ -56,6 +56,7 @@ describe('the console in a real browser', { timeout: 120_000 }, () => {
     expect(await page.evaluate("localStorage.getItem('brook.console.token')")).toBeNull();
 
     await page.getByTestId('dead-letters').filter({ hasText: '2' }).waitFor();
+    await expect.poll(() => page.getByRole('row').filter({ hasText: 'primary' }).count()).toBeGreaterThan(0);
     await screenshot(page, 'console-overview');
 
     await page.getByRole('link', { name: 'Dead letters' }).click();
@@ -129,8 +130,8 @@ describe('the console in a real browser', { timeout: 120_000 }, () => {
     await admin.context.close();
   });
 
-  it('browses a partition with JSON pretty-printed and binary as hex, and resets a group after showing the change', async () => {
-    const host = await startTestHost();
+  it('browses a partition with JSON pretty-printed and binary as hex, draws the lag chart, and resets a group after showing the change', async () => {
+    const host = await startTestHost({ lagSampleIntervalMs: 200 });
     const topic = `orders.${Date.now().toString(36)}`;
     await host.brook.admin().createTopic({ topic, partitions: 1 });
     await host.brook.producer().send({
@@ -159,6 +160,8 @@ describe('the console in a real browser', { timeout: 120_000 }, () => {
     await screenshot(page, 'console-topic');
 
     await page.goto(`${host.url}/console/#/groups/audit`);
+    // The active controller samples lag; the chart draws once samples exist (it refreshes every 10 s).
+    await expect.poll(() => page.locator('.chart canvas').count(), { timeout: 30_000 }).toBe(1);
     await page.getByRole('button', { name: 'Reset offsets…' }).click();
     const dialog = page.getByRole('dialog');
     await expect.poll(() => dialog.textContent()).toContain('The group will continue from these offsets');

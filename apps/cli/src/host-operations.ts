@@ -39,6 +39,9 @@ export class HostOperations implements Operations {
     if (topic !== undefined) return [await this.call<Described[number]>('GET', `/api/v1/groups/${enc(group)}/topics/${enc(topic)}`)];
     return (await this.call<{ topics: Described }>('GET', `/api/v1/groups/${enc(group)}`)).topics;
   }
+  deleteGroup({ group, force }: Parameters<Operations['deleteGroup']>[0]) {
+    return this.call<Awaited<ReturnType<Operations['deleteGroup']>>>('DELETE', `/api/v1/groups/${enc(group)}${force ? '?force=true' : ''}`);
+  }
   async resetOffsets({ group, topic, to, force }: Parameters<Operations['resetOffsets']>[0]) {
     const target = typeof to === 'string' ? { to } : to;
     const body = await this.call<{ partitions: Array<{ partition: number; offset: number }> }>(
@@ -57,10 +60,10 @@ export class HostOperations implements Operations {
     }));
     return (await this.call<{ records: Awaited<ReturnType<Operations['produce']>> }>('POST', `/api/v1/topics/${enc(topic)}/messages`, { messages: body })).records;
   }
-  async readMessages({ topic, partition, offset, limit }: Parameters<Operations['readMessages']>[0]) {
+  async readMessages({ topic, partition, offset, timestamp, limit }: Parameters<Operations['readMessages']>[0]) {
     const page = await this.call<{ messages: MessageView[]; nextOffset: number }>(
       'GET',
-      `/api/v1/topics/${enc(topic)}/partitions/${partition}/messages?${query({ offset, limit })}`,
+      `/api/v1/topics/${enc(topic)}/partitions/${partition}/messages?${query({ offset, timestamp, limit })}`,
     );
     return { messages: page.messages.map(fromView), nextOffset: page.nextOffset };
   }

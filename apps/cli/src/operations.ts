@@ -38,9 +38,11 @@ export interface Operations {
   listGroups(): Promise<GroupListing[]>;
   /** The group on `topic`, or on every topic it consumes. */
   describeGroup(group: string, topic?: string): Promise<GroupDescription[]>;
+  /** Deletes the group and every key of it; refused while members are live unless `force`. */
+  deleteGroup(request: { group: string; force: boolean }): Promise<{ group: string; topics: string[]; keysDeleted: number }>;
   resetOffsets(request: { group: string; topic: string; to: ResetTarget; force: boolean }): Promise<Array<{ partition: number; offset: number }>>;
   produce(topic: string, messages: Message[]): Promise<RecordMetadata[]>;
-  readMessages(request: { topic: string; partition: number; offset: number; limit: number }): Promise<MessagePage>;
+  readMessages(request: { topic: string; partition: number; offset?: number; timestamp?: number; limit: number }): Promise<MessagePage>;
   listDeadLetters(query: DeadLetterQuery): Promise<{ items: DeadLetter[]; nextCursor: string | null }>;
   getDeadLetter(request: { topic: string; group: string; id: string }): Promise<DeadLetter | null>;
   countDeadLetters(request: { topic?: string; group?: string }): Promise<DeadLetterCount>;

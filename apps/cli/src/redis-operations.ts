@@ -36,13 +36,16 @@ export class RedisOperations implements Operations {
     return this.admin.deleteTopic(topic);
   }
   listGroups() {
-    return this.admin.listGroups();
+    return this.admin.listGroups({ lag: true });
   }
   async describeGroup(group: string, topic?: string) {
     if (topic !== undefined) return [await this.admin.describeGroup({ group, topic })];
     const listing = (await this.admin.listGroups()).find((candidate) => candidate.group === group);
     if (listing === undefined) throw new UnknownGroupError(group);
     return Promise.all(listing.topics.map((consumed) => this.admin.describeGroup({ group, topic: consumed })));
+  }
+  deleteGroup(request: Parameters<Operations['deleteGroup']>[0]) {
+    return this.admin.deleteGroup({ ...request, actor: actor() });
   }
   resetOffsets(request: Parameters<Operations['resetOffsets']>[0]) {
     return this.admin.resetOffsets(request);

@@ -77,8 +77,9 @@ export interface PartitionInfo {
   lowOffset: number;
   highOffset: number;
   leader: string;
-  replicas: string[] | Array<{ node?: string; address?: string; inSync?: boolean; lagBytes?: number }>;
-  inSyncReplicas?: unknown[];
+  replicas: string[];
+  inSyncReplicas?: string[];
+  replicaStatus?: Array<{ address: string; state: string; lagBytes: number | null; inSync: boolean }>;
 }
 
 export interface TopicInfo {

@@ -2,7 +2,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 
 /** Lag over time: messages (left axis) and seconds (right axis). */
-export function LagChart({ samples, label }: { samples: Array<{ at: number; lag: number; lagSeconds: number | null }>; label: string }) {
+export function LagChart({ samples, label }: { samples: Array<{ at: number; lag: number | null; lagSeconds: number | null }>; label: string }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = ref.current;

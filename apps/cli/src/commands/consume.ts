@@ -11,6 +11,7 @@ interface ConsumeOptions {
   group?: string;
   fromBeginning: boolean;
   offset?: number;
+  fromTime?: number;
   partition?: number;
   follow: boolean;
   maxMessages?: number;
@@ -39,6 +40,7 @@ export function consume(run: Runner): Command {
     .option('-g, --group <group>', 'consume as a member of this group, committing its offsets (needs --redis)')
     .option('--from-beginning', 'start at the oldest stored message (default without --follow)', false)
     .option('-o, --offset <n>', 'start at this offset (with --partition: of that partition only)', parse.count('--offset'))
+    .option('--from-time <time>', 'start at the first message appended at or after this time (ISO or epoch ms)', parse.time)
     .option('-p, --partition <n>', 'only this partition', parse.count('--partition', 0, 4_095))
     .option('-f, --follow', 'keep waiting for new messages until Ctrl-C (starts at the end unless --from-beginning or --offset)', false)
     .option('-n, --max-messages <n>', 'stop after this many', parse.count('--max-messages', 1))
@@ -57,6 +59,7 @@ Examples:
   $ brook consume orders.created                                 # everything stored now, then exit
   $ brook consume orders.created --follow                        # new messages until Ctrl-C
   $ brook consume orders.created --partition 3 --offset 1200 -n 10
+  $ brook consume orders.created --from-time 2026-12-01T08:00:00Z -n 100
   $ brook consume orders.created --json --output orders.jsonl    # to a file, with a progress bar
   $ brook consume orders.created --group audit-replay --from-beginning`,
     )
@@ -136,6 +139,14 @@ async function read({ ops, signal }: CommandContext, topic: string, options: Con
       options.offset ?? (options.fromBeginning || !options.follow ? partition.lowOffset : partition.highOffset),
     ]),
   );
+  if (options.fromTime !== undefined) {
+    if (options.offset !== undefined) throw new CommandError('INVALID_ARGUMENT', 'Give --offset or --from-time, not both.', EXIT.USAGE);
+    // The first offset at or after the time, per partition: one page read from the time.
+    for (const partition of partitions) {
+      const page = await ops.readMessages({ topic, partition: partition.partition, timestamp: options.fromTime, limit: 1 });
+      positions.set(partition.partition, page.messages[0]?.offset ?? page.nextOffset);
+    }
+  }
   const ends = new Map(partitions.map((partition) => [partition.partition, partition.highOffset]));
   if (!options.follow) sink.progress([...positions].reduce((sum, [partition, from]) => sum + Math.max(0, ends.get(partition)! - from), 0));
   while (!signal.aborted && !sink.full) {
@@ -163,11 +174,11 @@ async function consumeAsGroup(context: CommandContext, topic: string, group: str
   if (context.redis === undefined) {
     throw new CommandError('INVALID_ARGUMENT', '--group consumes as a group member, which needs --redis (the host has no consume API); drop --group to read through the host.', EXIT.USAGE);
   }
-  if (options.offset !== undefined || options.partition !== undefined || options.maxMessages !== undefined) {
+  if (options.offset !== undefined || options.fromTime !== undefined || options.partition !== undefined || options.maxMessages !== undefined) {
     // A member commits every message it is handed; stopping after exactly N would leave fetched ones committed unprinted.
     throw new CommandError(
       'INVALID_ARGUMENT',
-      '--offset, --partition and --max-messages read without a group; with --group it exits once caught up (or at Ctrl-C with --follow). To move a group: brook groups reset-offsets.',
+      '--offset, --from-time, --partition and --max-messages read without a group; with --group it exits once caught up (or at Ctrl-C with --follow). To move a group: brook groups reset-offsets.',
       EXIT.USAGE,
     );
   }

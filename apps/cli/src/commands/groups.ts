@@ -16,8 +16,8 @@ export function groupCommands(program: Command, run: Runner, target: (options: T
       run(async ({ ops, out }) => {
         const list = await ops.listGroups();
         out.table(
-          list.map((group) => ({ group: group.group, kind: group.kind, members: group.members, topics: group.topics })),
-          ['group', 'kind', 'members', 'topics'],
+          list.map((group) => ({ group: group.group, kind: group.kind, members: group.members, lag: group.lag ?? null, 'lag-seconds': seconds(group.lagSeconds), topics: group.topics })),
+          ['group', 'kind', 'members', 'lag', 'lag-seconds', 'topics'],
           list,
         );
       }, command),
@@ -35,8 +35,9 @@ export function groupCommands(program: Command, run: Runner, target: (options: T
         out.document(described.length === 1 && options.topic !== undefined ? described[0] : described, () =>
           described.flatMap((description) => {
             const lag = description.partitions.reduce((sum, partition) => sum + (partition.lag ?? 0), 0);
+            const oldest = Math.max(0, ...description.partitions.map((partition) => partition.lagSeconds ?? 0));
             return [
-              `Group: ${description.group} (${description.kind})  Topic: ${description.topic}  Members: ${description.members.length}  Lag: ${lag}`,
+              `Group: ${description.group} (${description.kind})  Topic: ${description.topic}  Members: ${description.members.length}  Lag: ${lag} (${seconds(oldest)})`,
               '',
               ...tableLines(
                 description.partitions.map((partition) => ({
@@ -45,6 +46,7 @@ export function groupCommands(program: Command, run: Runner, target: (options: T
                   committed: partition.committedOffset,
                   high: partition.highOffset,
                   lag: partition.lag,
+                  'lag-seconds': seconds(partition.lagSeconds),
                   pending: partition.pending,
                   retrying: partition.retrying,
                   'dead-letters': partition.deadLettered,
@@ -57,6 +59,19 @@ export function groupCommands(program: Command, run: Runner, target: (options: T
             ];
           }),
         );
+      }, command),
+    );
+
+  groups
+    .command('delete')
+    .description('deletes a group and every key of it (positions, pending, retries, dead letters, counters, lag history)')
+    .argument('<group>')
+    .option('--force', 'even while the group has live members (stop them first: a running member registers it again)', false)
+    .addHelpText('after', '\nExamples:\n  $ brook groups delete old-audit\n  $ brook groups delete old-audit --force')
+    .action((group: string, options: { force: boolean }, command: Command) =>
+      run(async ({ ops, out }) => {
+        const result = await ops.deleteGroup({ group, force: options.force });
+        out.line(`Deleted group ${group} (${result.topics.join(', ') || 'no topics'}; ${result.keysDeleted} keys).`, result);
       }, command),
     );
 
@@ -99,6 +114,10 @@ export function groupCommands(program: Command, run: Runner, target: (options: T
         );
       }, command),
     );
+}
+
+function seconds(value: number | null | undefined): string | null {
+  return value === null || value === undefined ? null : `${value.toFixed(1)}s`;
 }
 
 /** Where a reset would put a partition, as far as it is known without asking Redis. */

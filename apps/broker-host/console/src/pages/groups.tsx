@@ -31,13 +31,43 @@ function GroupList() {
 
 function GroupDetail({ group, session }: { group: string; session: Session }) {
   const { data, error, reload } = useData(() => api<{ group: string; kind: string; members: number; topics: GroupTopic[] }>(`${API}/groups/${enc(group)}`), [group], 5_000);
+  const [deleting, setDeleting] = useState(false);
+  const [force, setForce] = useState(false);
+  const [failure, setFailure] = useState<Error | undefined>(undefined);
+  const remove = async () => {
+    try {
+      await api(`${API}/groups/${enc(group)}${force ? '?force=true' : ''}`, { method: 'DELETE' });
+      location.hash = '#/groups';
+    } catch (problem) {
+      setFailure(problem as Error);
+      setDeleting(false);
+    }
+  };
   return (
     <section>
       <p>
         <a href="#/groups">Groups</a> /
       </p>
       <h1>{group}</h1>
-      <ErrorNote error={error} />
+      <ErrorNote error={error ?? failure} />
+      {allows(session, 'admin') && data !== undefined ? (
+        <div class="toolbar">
+          <label class="check">
+            <input type="checkbox" checked={force} onChange={(event) => setForce(event.currentTarget.checked)} /> even with live members
+          </label>
+          <button type="button" class="danger" onClick={() => setDeleting(true)}>
+            Delete group…
+          </button>
+        </div>
+      ) : null}
+      {deleting && data !== undefined ? (
+        <Confirm title={`Delete ${group}?`} confirmLabel="Delete group" onConfirm={remove} onCancel={() => setDeleting(false)}>
+          <p>
+            Removes every key of {group} on {data.topics.map((topic) => topic.topic).join(', ')}: positions, pending and retrying messages, dead letters, counters and lag history.
+            {data.members > 0 ? ` It has ${data.members} live members${force ? '' : ': the host refuses unless "even with live members" is ticked'}.` : ''}
+          </p>
+        </Confirm>
+      ) : null}
       {data?.topics.map((topic) => <GroupTopicView key={topic.topic} topic={topic} session={session} reload={reload} />)}
     </section>
   );
@@ -54,7 +84,7 @@ function GroupTopicView({ topic, session, reload }: { topic: GroupTopic; session
   const [result, setResult] = useState<string | undefined>(undefined);
   const [failure, setFailure] = useState<Error | undefined>(undefined);
   const history = useData(
-    () => api<{ samples: Array<{ at: number; lag: number; lagSeconds: number | null }> }>(`${API}/groups/${enc(topic.group)}/topics/${enc(topic.topic)}/lag-history`).catch(() => ({ samples: [] })),
+    () => api<{ samples: Array<{ at: number; lag: number | null; lagSeconds: number | null }> }>(`${API}/groups/${enc(topic.group)}/topics/${enc(topic.topic)}/lag-history`),
     [topic.group, topic.topic],
     10_000,
   );

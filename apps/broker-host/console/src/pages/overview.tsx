@@ -2,12 +2,15 @@ import { API, api, enc, type GroupListing, type GroupTopic, type TopicInfo, type
 import { ErrorNote, num, seconds, Table, useData } from '../ui.js';
 
 interface ClusterNode {
-  id?: string;
+  id: string | null;
   address: string;
-  role: string;
-  slots?: Array<[number, number]> | string[];
-  leads?: Array<{ topic: string; partition: number }> | string[];
-  partitions?: Array<{ topic: string; partition: number }>;
+  role: 'primary' | 'replica';
+  primary: string | null;
+  state: string;
+  slots: Array<[number, number]>;
+  lagBytes: number | null;
+  inSync: boolean | null;
+  leads: Array<{ topic: string; partitions: number[] }>;
 }
 
 interface Overview {
@@ -15,7 +18,7 @@ interface Overview {
   groups: Array<GroupListing & { totalLag: number; maxLagSeconds: number | null }>;
   deadLetters: number;
   controller: { hostId: string; isLeader: boolean; leader: { holderId: string; epoch: number } | null };
-  nodes: Array<{ address: string; role: string; leads: string[] }>;
+  nodes: Array<{ address: string; role: string; state: string; slots: string; replication: string; leads: string[] }>;
 }
 
 async function loadOverview(): Promise<Overview> {
@@ -49,8 +52,11 @@ async function loadNodes(topics: TopicInfo[]): Promise<Overview['nodes']> {
     const cluster = await api<{ nodes: ClusterNode[] }>(`${API}/cluster`);
     return cluster.nodes.map((node) => ({
       address: node.address,
-      role: node.role,
-      leads: (node.partitions ?? node.leads ?? []).map((lead) => (typeof lead === 'string' ? lead : `${lead.topic}/${lead.partition}`)),
+      role: node.role === 'replica' ? `replica of ${node.primary ?? '?'}` : 'primary',
+      state: node.state,
+      slots: node.slots.map(([from, to]) => (from === to ? String(from) : `${from}–${to}`)).join(', ') || '–',
+      replication: node.role === 'replica' ? `${node.inSync ? 'in sync' : 'behind'}${node.lagBytes === null ? '' : `, ${num(node.lagBytes)} B behind`}` : '–',
+      leads: node.leads.flatMap((lead) => lead.partitions.map((partition) => `${lead.topic}/${partition}`)),
     }));
   } catch {
     const byLeader = new Map<string, string[]>();
@@ -61,7 +67,7 @@ async function loadNodes(topics: TopicInfo[]): Promise<Overview['nodes']> {
         byLeader.set(partition.leader, list);
       }
     }
-    return [...byLeader].map(([address, leads]) => ({ address, role: 'primary', leads }));
+    return [...byLeader].map(([address, leads]) => ({ address, role: 'primary', state: 'online', slots: '–', replication: '–', leads }));
   }
 }
 
@@ -115,6 +121,9 @@ export function OverviewPage() {
             columns={[
               { title: 'Node', cell: (node) => node.address },
               { title: 'Role', cell: (node) => node.role },
+              { title: 'State', cell: (node) => node.state },
+              { title: 'Slots', cell: (node) => node.slots },
+              { title: 'Replication', cell: (node) => node.replication },
               { title: 'Leads', cell: (node) => (node.leads.length === 0 ? '–' : `${node.leads.length} partitions: ${node.leads.slice(0, 8).join(', ')}${node.leads.length > 8 ? ', …' : ''}`) },
             ]}
           />

@@ -26,7 +26,14 @@ function TopicList() {
 
 function replicas(partition: TopicInfo['partitions'][number]): string {
   if (partition.replicas.length === 0) return '–';
-  return partition.replicas.map((replica) => (typeof replica === 'string' ? replica : `${replica.address ?? replica.node}${replica.inSync === false ? ' (behind)' : ''}`)).join(', ');
+  const status = new Map((partition.replicaStatus ?? []).map((replica) => [replica.address, replica]));
+  return partition.replicas
+    .map((address) => {
+      const replica = status.get(address);
+      if (replica === undefined) return address;
+      return replica.inSync ? `${address} (in sync)` : `${address} (${replica.state}${replica.lagBytes === null ? '' : `, ${replica.lagBytes} B behind`})`;
+    })
+    .join(', ');
 }
 
 function TopicDetail({ topic, session }: { topic: string; session: Session }) {
