@@ -19,7 +19,18 @@ export type {
   ResetTarget,
 } from './groups/group-admin.js';
 
-export { DeadLetterAdmin, type DeadLetterCount, type DeadLetterQuery, type DeadLetterSelection, type ReplayRequest } from './dead-letters/dead-letter-admin.js';
+export {
+  DeadLetterAdmin,
+  REPLAY_PAGE,
+  type DeadLetterCount,
+  type DeadLetterQuery,
+  type DeadLetterSelection,
+  type ReplayPreview,
+  type ReplayRequest,
+  type ReplayResult,
+} from './dead-letters/dead-letter-admin.js';
+export type { DeadLetterFilter } from './dead-letters/dead-letter-filter.js';
+export type { ReplayJobStatus } from './dead-letters/replay-jobs.js';
 export type { DeadLetter } from './dead-letters/dead-letter.js';
 export type { AuditEntry } from './dead-letters/audit-log.js';
 

@@ -51,6 +51,10 @@ const INTEGER = /^-?\d{1,16}$/;
 export const ToInteger = (): PropertyDecorator => (target, property) =>
   Reflect.defineMetadata(COERCION, (value: unknown) => (typeof value === 'string' && INTEGER.test(value) ? Number(value) : value), target, property);
 
+/** Query strings arrive as text: turn 'true' and 'false' into booleans, anything else stays for `@IsBoolean()` to refuse. */
+export const ToBoolean = (): PropertyDecorator => (target, property) =>
+  Reflect.defineMetadata(COERCION, (value: unknown) => (value === 'true' ? true : value === 'false' ? false : value), target, property);
+
 /** Checks of what a value is, in the order they are reported: only the first failed one is, not every bound 'abc' misses. */
 export const TYPE_CHECKS = [
   'isNotNull',

@@ -9,6 +9,7 @@ import { Producer } from '../producer/producer.js';
 import type { ProducerOptions } from '../producer/producer.options.js';
 import { AuditLog } from '../dead-letters/audit-log.js';
 import { DeadLetterAdmin } from '../dead-letters/dead-letter-admin.js';
+import { ReplayJobs } from '../dead-letters/replay-jobs.js';
 import { GroupAdmin } from '../groups/group-admin.js';
 import { TopicAdmin } from '../topics/topic-admin.js';
 import { TopicRegistry } from '../topics/topic-registry.js';
@@ -51,9 +52,14 @@ export class Brook {
       this.ctx,
       this.topicAdmin,
       new GroupAdmin(this.ctx, this.registry),
-      new DeadLetterAdmin(this.ctx, this.registry, () => (this.adminProducer ??= this.producer()), new AuditLog(this.ctx)),
+      this.deadLetterAdmin(),
     );
     return this.adminClient;
+  }
+
+  private deadLetterAdmin(): DeadLetterAdmin {
+    const auditLog = new AuditLog(this.ctx);
+    return new DeadLetterAdmin(this.ctx, this.registry, () => (this.adminProducer ??= this.producer()), auditLog, new ReplayJobs(this.ctx, auditLog));
   }
 
   /** A new producer. */
