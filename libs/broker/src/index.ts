@@ -31,6 +31,12 @@ export {
 } from './dead-letters/dead-letter-admin.js';
 export type { DeadLetterFilter } from './dead-letters/dead-letter-filter.js';
 export type { ReplayJobStatus } from './dead-letters/replay-jobs.js';
+export {
+  DEFAULT_DEAD_LETTER_RETENTION,
+  type DeadLetterRetention,
+  type DeadLetterRetentionPolicy,
+  type DeadLetterRetentionResult,
+} from './dead-letters/dead-letter-retention.js';
 export type { DeadLetter } from './dead-letters/dead-letter.js';
 export type { AuditEntry } from './dead-letters/audit-log.js';
 

@@ -1,12 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { AuditEntry, Brook, DeadLetter, DeadLetterCount, DeadLetterFilter, ReplayJobStatus, ReplayPreview, ReplayResult } from '@brook/broker';
+import type { AuditEntry, Brook, DeadLetter, DeadLetterCount, DeadLetterFilter, DeadLetterRetention, ReplayJobStatus, ReplayPreview, ReplayResult } from '@brook/broker';
 import type { Principal } from '../auth/admin-tokens.js';
 import { CurrentPrincipal } from '../auth/principal.decorator.js';
 import { RequireRole } from '../auth/require-role.decorator.js';
 import { BROOK } from '../brook/brook.tokens.js';
 import { toMessageView } from '../messages/message-view.js';
-import { AuditQuery, CountDeadLettersQuery, DeadLetterScope, DeadLetterSelectionDto, ListDeadLettersQuery, ReplayDto } from './dead-letters.dto.js';
+import { AuditQuery, CountDeadLettersQuery, DeadLetterRetentionDto, DeadLetterScope, DeadLetterSelectionDto, ListDeadLettersQuery, ReplayDto } from './dead-letters.dto.js';
 
 /** `/api/v1/dead-letters`: list, inspect, count, replay, purge, audit. */
 @ApiTags('dead letters')
@@ -92,6 +92,20 @@ export class DeadLettersController {
   @ApiOperation({ summary: 'Deletes dead letters for good. Recorded in the audit log.' })
   purge(@Body() body: DeadLetterSelectionDto, @CurrentPrincipal() principal: Principal): Promise<{ purged: number; missing: string[] }> {
     return this.brook.admin().deadLetters.purge({ ...body, filter: body.filter as DeadLetterFilter | undefined, actor: principal.name });
+  }
+
+  @Get('retention')
+  @RequireRole('viewer')
+  @ApiOperation({ summary: "How long a group's dead letters on a topic are kept (maxAgeMs, maxCount per partition; custom: false means the defaults)." })
+  retention(@Query() query: DeadLetterScope): Promise<DeadLetterRetention & { custom: boolean }> {
+    return this.brook.admin().deadLetters.retention.get(query);
+  }
+
+  @Put('retention')
+  @RequireRole('admin')
+  @ApiOperation({ summary: "Sets how long a group's dead letters on a topic are kept; the active controller applies it on its next pass." })
+  setRetention(@Body() body: DeadLetterRetentionDto): Promise<DeadLetterRetention> {
+    return this.brook.admin().deadLetters.retention.set(body);
   }
 
   @Get(':id')

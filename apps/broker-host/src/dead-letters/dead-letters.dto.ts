@@ -109,6 +109,14 @@ export class ListDeadLettersQuery extends DeadLetterFilterDto {
 
   @PageSize('Page size.')
   limit?: number;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 1_000, default: 3, description: 'Replays after which a message counts as parked.' })
+  @Optional()
+  @ToInteger()
+  @IsInt()
+  @Min(0)
+  @Max(1_000)
+  maxReplays?: number;
 }
 
 /** Query of `GET /api/v1/dead-letters/count`. */
@@ -198,4 +206,21 @@ export class ReplayDto extends DeadLetterSelectionDto {
   @Min(1)
   @Max(100_000)
   maxPerSecond?: number;
+}
+
+/** Body of `PUT /api/v1/dead-letters/retention`. */
+export class DeadLetterRetentionDto extends DeadLetterScope {
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 1_209_600_000, description: 'Dead letters older than this (ms since dead-lettered) are removed; 0 keeps them by age. Default 14 days.' })
+  @Optional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_OFFSET)
+  maxAgeMs?: number;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 100_000, description: "Each partition keeps at most this many of the group's dead letters, oldest removed first; 0: no limit." })
+  @Optional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_OFFSET)
+  maxCount?: number;
 }

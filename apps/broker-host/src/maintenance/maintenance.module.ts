@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { MaintenanceController } from './maintenance.controller.js';
+import { DeadLetterMaintenance } from './dead-letter-maintenance.service.js';
 import { MaintenanceService } from './maintenance.service.js';
 
 /** The maintenance controller and its status endpoint. */
 @Module({
   imports: [ScheduleModule.forRoot()],
   controllers: [MaintenanceController],
-  providers: [MaintenanceService],
-  exports: [MaintenanceService],
+  providers: [MaintenanceService, DeadLetterMaintenance],
+  exports: [MaintenanceService, DeadLetterMaintenance],
 })
 export class MaintenanceModule {}

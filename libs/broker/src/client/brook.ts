@@ -10,6 +10,7 @@ import type { ProducerOptions } from '../producer/producer.options.js';
 import { AuditLog } from '../dead-letters/audit-log.js';
 import { DeadLetterAdmin } from '../dead-letters/dead-letter-admin.js';
 import { ReplayJobs } from '../dead-letters/replay-jobs.js';
+import { DeadLetterRetentionPolicy } from '../dead-letters/dead-letter-retention.js';
 import { GroupAdmin } from '../groups/group-admin.js';
 import { TopicAdmin } from '../topics/topic-admin.js';
 import { TopicRegistry } from '../topics/topic-registry.js';
@@ -59,7 +60,7 @@ export class Brook {
 
   private deadLetterAdmin(): DeadLetterAdmin {
     const auditLog = new AuditLog(this.ctx);
-    return new DeadLetterAdmin(this.ctx, this.registry, () => (this.adminProducer ??= this.producer()), auditLog, new ReplayJobs(this.ctx, auditLog));
+    return new DeadLetterAdmin(this.ctx, this.registry, () => (this.adminProducer ??= this.producer()), auditLog, new ReplayJobs(this.ctx, auditLog), new DeadLetterRetentionPolicy(this.ctx, this.registry));
   }
 
   /** A new producer. */

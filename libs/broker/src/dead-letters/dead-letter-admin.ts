@@ -12,6 +12,7 @@ import { DEFAULT_MAX_REPLAYS, parseDeadLetter, parseDeadLetterId, type DeadLette
 import { isEmptyFilter, resolveDeadLetterFilter, type DeadLetterFilter } from './dead-letter-filter.js';
 import { DeadLetterIndex } from './dead-letter-index.js';
 import { DeadLetterSearch, type SearchScope } from './dead-letter-search.js';
+import type { DeadLetterRetentionPolicy } from './dead-letter-retention.js';
 import type { ReplayJobs, ReplayJobStatus } from './replay-jobs.js';
 
 /** What `list` takes: the scope, any filter fields, and the page. */
@@ -106,6 +107,8 @@ export class DeadLetterAdmin {
     private readonly auditLog: AuditLog,
     /** Replay jobs: start one with `replay`, follow it with `replayJob`, stop it with `cancelReplayJob`. */
     readonly jobs: ReplayJobs,
+    /** Dead-letter retention per group and topic: `get`, `set`, and `enforce` (the active controller's). */
+    readonly retention: DeadLetterRetentionPolicy,
   ) {
     this.search = new DeadLetterSearch(ctx);
     this.index = new DeadLetterIndex(ctx);

@@ -76,7 +76,7 @@ export class DeadLetterSearch {
           maxBytes: PAGE_BYTES - bytes,
         });
         for (const [id, fields] of step.matches) {
-          items.push(parseDeadLetter(scope.topic, scope.group, p, id, fields));
+          items.push(parseDeadLetter(scope.topic, scope.group, p, id, fields, scope.maxReplays));
           bytes += fields.reduce((sum, field) => sum + field.length, id.length);
         }
         budget -= stepBudget;
@@ -141,7 +141,8 @@ export class DeadLetterSearch {
       partition,
       group: scope.group,
       ...plan,
-      start: after !== undefined ? `(${after}` : filter.from !== undefined ? `${filter.from}-0` : '-',
+      // A cursor before the time range (the start of the next partition) starts at the range.
+      start: after !== undefined && (filter.from === undefined || compareIds(after, `${filter.from}-0`) >= 0) ? `(${after}` : filter.from !== undefined ? `${filter.from}-0` : '-',
       end: filter.to !== undefined ? `${filter.to}-${MAX_SEQ}` : '+',
       reason: filter.reason,
       errorName: filter.errorName,

@@ -85,7 +85,7 @@ end
 
 if mode == 'key' then
   local ids = redis.call('HGET', keys, keyField(key))
-  local startId, exclusive = string.match(start, '^(%(?)(.*)$')
+  local exclusive, startId = string.match(start, '^(%(?)(.*)$')
   done = 1
   for id in string.gmatch(ids or '', '%S+') do
     local after = startId == '-' or (exclusive == '(' and before(startId, id)) or (exclusive ~= '(' and not before(id, startId))
