@@ -20,7 +20,7 @@ export class DeadLettersController {
   @ApiOperation({
     summary:
       "A page of a group's dead letters on a topic, with payloads: filter by reason, error name, error message text, key, partition, offset range and " +
-      'failure time, combined; page with cursor. A page examines at most 20,000 candidates of the index and may come back short with a cursor.',
+      'failure time, combined; page with cursor. A page examines at most 10,000 candidates of the index and may come back short with a cursor.',
   })
   async list(@Query() query: ListDeadLettersQuery) {
     const page = await this.brook.admin().deadLetters.list(query as ListDeadLettersQuery & DeadLetterFilter);

@@ -117,7 +117,7 @@ export class DeadLetterAdmin {
   /**
    * A page of a group's dead letters on a topic matching the filters, by partition then age; pass
    * `nextCursor` back for the next page. The search walks the index, not the dead letters: a page
-   * examines at most 20,000 candidates and may come back short with a cursor to continue.
+   * examines at most 10,000 candidates and may come back short with a cursor to continue.
    */
   async list(query: DeadLetterQuery): Promise<{ items: DeadLetter[]; nextCursor: string | null }> {
     if (query === null || typeof query !== 'object') throw new InvalidArgumentError('list needs { topic, group }.');

@@ -9,7 +9,7 @@ import { errorTag, reasonTag } from './dead-letter-tags.js';
 /** Candidates one search step examines at most: keeps every script short (faults stay local). */
 const STEP_BUDGET = 2_000;
 /** Candidates one page examines at most; a page that runs out returns what it found and a cursor. */
-export const PAGE_BUDGET = 20_000;
+export const PAGE_BUDGET = 10_000;
 /** Bytes of dead letters one page returns at most (at least one dead letter). */
 const PAGE_BYTES = 4 * 1024 * 1024;
 /** The highest sequence of a stream ID: `<ms>-<this>` ends a time range inclusively. */
