@@ -22,7 +22,7 @@ interface Endpoint {
  * Every endpoint of the API with a valid request and the least role it needs. Ordered so that
  * destructive calls come after the ones that need their data.
  */
-function endpoints(topic: string, deadLetterId: string, scratch: string): Endpoint[] {
+function endpoints(topic: string, deadLetterId: string, scratch: string, jobId: string): Endpoint[] {
   const scope = `topic=${topic}&group=billing`;
   return [
     { route: 'GET /api/v1/topics', method: 'GET', path: '/api/v1/topics', role: 'viewer' },
@@ -32,6 +32,9 @@ function endpoints(topic: string, deadLetterId: string, scratch: string): Endpoi
     { route: 'GET /api/v1/groups/{group}/topics/{topic}', method: 'GET', path: `/api/v1/groups/billing/topics/${topic}`, role: 'viewer' },
     { route: 'GET /api/v1/dead-letters/count', method: 'GET', path: '/api/v1/dead-letters/count', role: 'viewer' },
     { route: 'GET /api/v1/dead-letters/audit', method: 'GET', path: '/api/v1/dead-letters/audit', role: 'viewer' },
+    { route: 'GET /api/v1/dead-letters/replays', method: 'GET', path: '/api/v1/dead-letters/replays', role: 'viewer' },
+    { route: 'GET /api/v1/dead-letters/replays/{id}', method: 'GET', path: `/api/v1/dead-letters/replays/${jobId}`, role: 'viewer' },
+    { route: 'GET /api/v1/dead-letters/retention', method: 'GET', path: `/api/v1/dead-letters/retention?${scope}`, role: 'viewer' },
     { route: 'GET /api/v1/controller', method: 'GET', path: '/api/v1/controller', role: 'viewer' },
     { route: 'GET /metrics', method: 'GET', path: '/metrics', role: 'viewer' },
     { route: 'GET /api/v1/topics/{topic}/partitions/{partition}/messages', method: 'GET', path: `/api/v1/topics/${topic}/partitions/0/messages`, role: 'operator' },
@@ -39,9 +42,12 @@ function endpoints(topic: string, deadLetterId: string, scratch: string): Endpoi
     { route: 'GET /api/v1/dead-letters', method: 'GET', path: `/api/v1/dead-letters?${scope}`, role: 'operator' },
     { route: 'GET /api/v1/dead-letters/{id}', method: 'GET', path: `/api/v1/dead-letters/${deadLetterId}?${scope}`, role: 'operator' },
     { route: 'POST /api/v1/dead-letters/replay', method: 'POST', path: '/api/v1/dead-letters/replay', body: { topic, group: 'billing', ids: [deadLetterId] }, role: 'operator' },
+    { route: 'POST /api/v1/dead-letters/replays/{id}/cancel', method: 'POST', path: `/api/v1/dead-letters/replays/${jobId}/cancel`, role: 'operator' },
+    { route: 'DELETE /api/v1/dead-letters/replays/{id}', method: 'DELETE', path: `/api/v1/dead-letters/replays/${jobId}`, role: 'operator' },
     { route: 'POST /api/v1/topics', method: 'POST', path: '/api/v1/topics', body: { topic: scratch, partitions: 1 }, role: 'admin' },
     { route: 'POST /api/v1/topics/{topic}/partitions', method: 'POST', path: `/api/v1/topics/${scratch}/partitions`, body: { partitions: 2 }, role: 'admin' },
     { route: 'POST /api/v1/groups/{group}/topics/{topic}/reset-offsets', method: 'POST', path: `/api/v1/groups/billing/topics/${topic}/reset-offsets`, body: { to: 'latest' }, role: 'admin' },
+    { route: 'PUT /api/v1/dead-letters/retention', method: 'PUT', path: '/api/v1/dead-letters/retention', body: { topic, group: 'billing', maxAgeMs: 86_400_000 }, role: 'admin' },
     { route: 'POST /api/v1/dead-letters/purge', method: 'POST', path: '/api/v1/dead-letters/purge', body: { topic, group: 'billing', all: true }, role: 'admin' },
     { route: 'DELETE /api/v1/topics/{topic}', method: 'DELETE', path: `/api/v1/topics/${scratch}`, role: 'admin' },
   ];
@@ -54,7 +60,9 @@ async function hostWithData(): Promise<{ host: TestHost; list: Endpoint[] }> {
   const { topic, billing, deadLetters } = await topicWithDeadLetters(host.brook, { partitions: 2, failing: 2 });
   // Offsets can only be reset without live members.
   await billing.consumer.stop();
-  return { host, list: endpoints(topic, deadLetters[0].deadLetterId, uniqueName('scratch')) };
+  // A replay job to follow and cancel (no controller runs it here: the test host's interval is long).
+  const job = await host.brook.admin().deadLetters.jobs.start({ topic, group: 'billing', partitions: 2, filter: { errorName: 'NoSuchError' }, maxReplays: 3, maxPerSecond: 10, actor: 'test' });
+  return { host, list: endpoints(topic, deadLetters[0].deadLetterId, uniqueName('scratch'), job.id) };
 }
 
 describe('broker host authentication and roles', () => {
