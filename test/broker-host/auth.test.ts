@@ -16,6 +16,8 @@ interface Endpoint {
   body?: unknown;
   /** The least role that may call it. */
   role: Role;
+  /** The status the allowed call answers when not 2xx (the request is valid but has nothing to act on). */
+  status?: number;
 }
 
 /**
@@ -44,6 +46,8 @@ function endpoints(topic: string, deadLetterId: string, scratch: string, jobId: 
     { route: 'POST /api/v1/dead-letters/replay', method: 'POST', path: '/api/v1/dead-letters/replay', body: { topic, group: 'billing', ids: [deadLetterId] }, role: 'operator' },
     { route: 'POST /api/v1/dead-letters/replays/{id}/cancel', method: 'POST', path: `/api/v1/dead-letters/replays/${jobId}/cancel`, role: 'operator' },
     { route: 'DELETE /api/v1/dead-letters/replays/{id}', method: 'DELETE', path: `/api/v1/dead-letters/replays/${jobId}`, role: 'operator' },
+    // Nothing is stuck (the consumer stopped): the call is allowed, and answered 400.
+    { route: 'POST /api/v1/dead-letters/skip', method: 'POST', path: '/api/v1/dead-letters/skip', body: { topic, group: 'billing', partition: 0 }, role: 'operator', status: 400 },
     { route: 'POST /api/v1/topics', method: 'POST', path: '/api/v1/topics', body: { topic: scratch, partitions: 1 }, role: 'admin' },
     { route: 'POST /api/v1/topics/{topic}/partitions', method: 'POST', path: `/api/v1/topics/${scratch}/partitions`, body: { partitions: 2 }, role: 'admin' },
     { route: 'POST /api/v1/groups/{group}/topics/{topic}/reset-offsets', method: 'POST', path: `/api/v1/groups/billing/topics/${topic}/reset-offsets`, body: { to: 'latest' }, role: 'admin' },
@@ -82,6 +86,10 @@ describe('broker host authentication and roles', () => {
       for (const [i, reply] of below.entries()) {
         expect(reply.status, `${method} ${path} as ${BELOW[role][i]}`).toBe(403);
         expect(reply.body.message).toContain(`needs ${role} or above`);
+      }
+      if (endpoint.status !== undefined) {
+        expect(allowed.status, `${method} ${path} as ${role}: ${JSON.stringify(allowed.body)}`).toBe(endpoint.status);
+        continue;
       }
       expect(allowed.status, `${method} ${path} as ${role}: ${JSON.stringify(allowed.body)}`).toBeGreaterThanOrEqual(200);
       expect(allowed.status).toBeLessThan(300);

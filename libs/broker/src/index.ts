@@ -31,6 +31,7 @@ export {
 } from './dead-letters/dead-letter-admin.js';
 export type { DeadLetterFilter } from './dead-letters/dead-letter-filter.js';
 export type { ReplayJobStatus } from './dead-letters/replay-jobs.js';
+export type { SkipResult } from './dead-letters/skip-message.js';
 export {
   DEFAULT_DEAD_LETTER_RETENTION,
   type DeadLetterRetention,

@@ -1,12 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { AuditEntry, Brook, DeadLetter, DeadLetterCount, DeadLetterFilter, DeadLetterRetention, ReplayJobStatus, ReplayPreview, ReplayResult } from '@brook/broker';
+import type { AuditEntry, Brook, DeadLetter, DeadLetterCount, DeadLetterFilter, DeadLetterRetention, ReplayJobStatus, ReplayPreview, ReplayResult, SkipResult } from '@brook/broker';
 import type { Principal } from '../auth/admin-tokens.js';
 import { CurrentPrincipal } from '../auth/principal.decorator.js';
 import { RequireRole } from '../auth/require-role.decorator.js';
 import { BROOK } from '../brook/brook.tokens.js';
 import { toMessageView } from '../messages/message-view.js';
-import { AuditQuery, CountDeadLettersQuery, DeadLetterRetentionDto, DeadLetterScope, DeadLetterSelectionDto, ListDeadLettersQuery, ReplayDto } from './dead-letters.dto.js';
+import { AuditQuery, CountDeadLettersQuery, DeadLetterRetentionDto, DeadLetterScope, DeadLetterSelectionDto, ListDeadLettersQuery, ReplayDto, SkipDto } from './dead-letters.dto.js';
 
 /** `/api/v1/dead-letters`: list, inspect, count, replay, purge, audit. */
 @ApiTags('dead letters')
@@ -92,6 +92,16 @@ export class DeadLettersController {
   @ApiOperation({ summary: 'Deletes dead letters for good. Recorded in the audit log.' })
   purge(@Body() body: DeadLetterSelectionDto, @CurrentPrincipal() principal: Principal): Promise<{ purged: number; missing: string[] }> {
     return this.brook.admin().deadLetters.purge({ ...body, filter: body.filter as DeadLetterFilter | undefined, actor: principal.name });
+  }
+
+  @Post('skip')
+  @HttpCode(200)
+  @RequireRole('operator')
+  @ApiOperation({
+    summary: "Skips the message a group's partition is stuck on (blocking retries): dead-letters it with reason 'operator' so the partition moves on. Audited.",
+  })
+  skip(@Body() body: SkipDto, @CurrentPrincipal() principal: Principal): Promise<SkipResult> {
+    return this.brook.admin().deadLetters.skip({ ...body, actor: principal.name });
   }
 
   @Get('retention')

@@ -224,3 +224,12 @@ export class DeadLetterRetentionDto extends DeadLetterScope {
   @Max(MAX_OFFSET)
   maxCount?: number;
 }
+
+/** Body of `POST /api/v1/dead-letters/skip`. */
+export class SkipDto extends DeadLetterScope {
+  @ApiProperty({ description: 'The partition the group is stuck on.', type: 'integer', minimum: 0, maximum: 4_095 })
+  @IsInt()
+  @Min(0)
+  @Max(4_095)
+  partition!: number;
+}

@@ -14,6 +14,7 @@ import { DeadLetterIndex } from './dead-letter-index.js';
 import { DeadLetterSearch, type SearchScope } from './dead-letter-search.js';
 import type { DeadLetterRetentionPolicy } from './dead-letter-retention.js';
 import type { ReplayJobs, ReplayJobStatus } from './replay-jobs.js';
+import { skipStuckMessage, type SkipResult } from './skip-message.js';
 
 /** What `list` takes: the scope, any filter fields, and the page. */
 export interface DeadLetterQuery extends DeadLetterFilter {
@@ -246,6 +247,19 @@ export class DeadLetterAdmin {
     }
     await this.auditLog.append({ actor, action: 'purge', topic, group, to: null, selection: selection.ids ?? (selection.all ? 'all' : selection.filter), result: { count: purged, missing } });
     return { purged, missing };
+  }
+
+  /**
+   * Skips the message a group's partition is stuck on (blocking retries hold it while it keeps
+   * failing): dead-letters it with reason `operator`, so the partition moves on. Audited.
+   */
+  async skip({ topic, group, partition, actor = 'admin' }: { topic: string; group: string; partition: number; actor?: string }): Promise<SkipResult> {
+    const partitions = await requireGroupTopic(this.ctx, this.registry, group, topic);
+    assertInteger('partition', partition, 0, partitions - 1);
+    if (typeof actor !== 'string' || actor.length === 0 || actor.length > 200) throw new InvalidArgumentError('actor must be a string of 1 to 200 characters.');
+    const result = await skipStuckMessage(this.ctx, { topic, group, partition, actor });
+    await this.auditLog.append({ actor, action: 'skip', topic, group, to: null, selection: [result.deadLetterId], result: { count: 1, missing: [] } });
+    return result;
   }
 
   /** Recorded replays, replay jobs and purges, newest first. */
