@@ -323,7 +323,7 @@ export class DeadLetterAdmin {
     const scope = await this.scope(topic, group, filter, maxReplays);
     if (typeof actor !== 'string' || actor.length === 0 || actor.length > 200) throw new InvalidArgumentError('actor must be a string of 1 to 200 characters.');
     const given = [ids !== undefined, all !== undefined && all !== false, filter !== undefined].filter(Boolean).length;
-    if (given !== 1) throw new InvalidArgumentError('Pass exactly one of ids, all: true or filter.');
+    if (given !== 1) throw new InvalidArgumentError('Pass ids (1 to 1,000 dead-letter IDs from list()), or all: true, or a filter: exactly one of them.');
     if (all !== undefined && all !== true && all !== false) throw new InvalidArgumentError('all must be true.');
     if (ids === undefined) return { topic, group, actor, scope, filter: scope.filter, all: all === true };
     if (!Array.isArray(ids) || ids.length === 0 || ids.length > 1_000) {
