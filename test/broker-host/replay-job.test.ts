@@ -3,7 +3,7 @@ import { NonRetriableError } from '@brook/broker';
 import { KeySpace } from '../../libs/broker/src/redis/keys.js';
 import { startConsumer } from '../consumer/helpers.js';
 import { createBrook, rawRedis, uniqueName, uniquePrefix, waitFor } from '../support/brook.js';
-import { send } from './host.js';
+import { send, startTestHost } from './host.js';
 import { startHostProcess, type HostProcess } from './host-process.js';
 
 const MESSAGES = 20_000;
@@ -91,5 +91,35 @@ describe('replay jobs across broker hosts', () => {
     ]);
     survivor.kill('SIGTERM');
     await survivor.exited;
+  });
+
+  it('stops a replay job on DELETE: it ends cancelled, and what it did not replay stays dead-lettered', async () => {
+    const host = await startTestHost({ maintenanceIntervalMs: 100, controllerLeaseMs: 1_000 });
+    const topic = uniqueName('refunds');
+    await host.brook.admin().createTopic({ topic, partitions: 2 });
+    const billing = await startConsumer(host.brook, topic, { retry: { attempts: 1 } }, () => {
+      throw new NonRetriableError('refund service down');
+    });
+    await host.brook.producer().send({ topic, messages: Array.from({ length: 600 }, (_, n) => ({ key: `r${n}`, value: n })) });
+    await waitFor(async () => (await host.brook.admin().deadLetters.count({ topic })).total === 600, { timeoutMs: 60_000, message: 'every message to be dead-lettered' });
+    await billing.consumer.stop();
+
+    const dryRun = await host.request('POST', '/api/v1/dead-letters/replay', { token: 'operator', body: { topic, group: 'billing', all: true, dryRun: true } });
+    expect(dryRun.body).toMatchObject({ matched: 600, complete: true });
+    const started = await host.request('POST', '/api/v1/dead-letters/replay', { token: 'operator', body: { topic, group: 'billing', all: true, maxPerSecond: 20 } });
+    const jobId: string = started.body.job.id;
+    await waitFor(async () => (await host.request('GET', `/api/v1/dead-letters/replays/${jobId}`, { token: 'viewer' })).body.replayed > 0, { message: 'the job to start' });
+    const cancelled = await host.request('DELETE', `/api/v1/dead-letters/replays/${jobId}`, { token: 'operator' });
+    expect(cancelled.body).toMatchObject({ id: jobId, state: 'cancelled' });
+    // The runner stops after its current step: the job's count and the dead letters left always add up.
+    const left = async () => (await host.brook.admin().deadLetters.count({ topic })).total;
+    const jobNow = async () => (await host.request('GET', '/api/v1/dead-letters/replays', { token: 'viewer' })).body.items.find((item: { id: string }) => item.id === jobId);
+    // Once the step in flight at the cancel has landed, the two agree for good.
+    await waitFor(async () => (await jobNow()).replayed + (await left()) === 600, { message: "the job's count and the dead letters left to add up" });
+    const job = await jobNow();
+    expect(job.state).toBe('cancelled');
+    expect(job.replayed).toBeLessThan(600);
+    const audit = (await host.request('GET', '/api/v1/dead-letters/audit', { token: 'viewer' })).body.items;
+    expect(audit[0]).toMatchObject({ actor: 'oncall', action: 'replay-job-end', result: { jobId, state: 'cancelled' } });
   });
 });
