@@ -3,6 +3,7 @@ import { NonRetriableError, type Brook, type DeadLetterEvent } from '@brook/brok
 import { startConsumer } from '../consumer/helpers.js';
 import { uniqueName, waitFor, waitForRedisTime } from '../support/brook.js';
 import { startTestHost, type TestHost } from './host.js';
+import { topicWithDeadLetters } from './fixtures.js';
 
 interface View {
   id: string;
@@ -93,6 +94,16 @@ describe('dead-letter search through the broker host', () => {
     // Each filter narrowed something: none of the non-empty cases above selected everything.
     expect(all.filter((l) => l.message.key === 'k3').length).toBeGreaterThan(0);
     expect(all.filter((l) => l.deadLetteredAt <= firstBatchEnd)).toHaveLength(23);
+  });
+
+  it('regression: a search over many nearly empty partitions charged each a whole step of its budget and ended with a cursor, so replaying all of 3 dead letters started a job', async () => {
+    const host = await startTestHost();
+    const { topic } = await topicWithDeadLetters(host.brook, { partitions: 8, failing: 3, passing: 0 });
+    const page = await host.request('GET', `/api/v1/dead-letters?topic=${topic}&group=billing&limit=500`, { token: 'operator' });
+    expect(page.body.items).toHaveLength(3);
+    expect(page.body.nextCursor).toBeNull();
+    const replay = await host.request('POST', '/api/v1/dead-letters/replay', { token: 'operator', body: { topic, group: 'billing', all: true } });
+    expect(replay.body).toMatchObject({ replayed: 3, job: null });
   });
 
   it('refuses bad filters with a message naming the fix', async () => {

@@ -79,7 +79,8 @@ export class DeadLetterSearch {
           items.push(parseDeadLetter(scope.topic, scope.group, p, id, fields, scope.maxReplays));
           bytes += fields.reduce((sum, field) => sum + field.length, id.length);
         }
-        budget -= stepBudget;
+        // What the step examined, not what it was allowed: short partitions leave the budget to the next.
+        budget -= Math.max(1, step.examined);
         if (step.last !== '') after = step.last;
         const full = items.length >= limit || budget <= 0 || bytes >= PAGE_BYTES;
         if (full) {
@@ -114,7 +115,7 @@ export class DeadLetterSearch {
           countOnly: true,
         });
         matched += step.count;
-        budget -= stepBudget;
+        budget -= Math.max(1, step.examined);
         if (step.done) break;
         after = step.last;
       }

@@ -27,7 +27,7 @@
 
   Returns  { matches, last, done, count }: matches as { id, fields } entries; last the ID of the
            last candidate examined ('' none); done 1 when no candidate is left in the range; count
-           the matches found.
+           the matches found; examined the candidates examined.
 ]]
 --#include lib/entries.lua
 --#include lib/dead-letter-index.lua
@@ -120,4 +120,4 @@ else
     from = '(' .. batch[#batch][1]
   end
 end
-return { found, last, done, count }
+return { found, last, done, count, examined }

@@ -88,6 +88,8 @@ export interface SearchStepReply {
   /** No candidate left in the range. */
   done: boolean;
   count: number;
+  /** Candidates examined. */
+  examined: number;
 }
 
 export const searchDeadLetters = spec<SearchStepInput, SearchStepReply>({
@@ -111,7 +113,7 @@ export const searchDeadLetters = spec<SearchStepInput, SearchStepReply>({
       const [id, fields] = list(entry);
       return [text(id), list(fields) as Buffer[]] as [string, Buffer[]];
     });
-    return { matches, last: text(r[1]), done: num(r[2]) === 1, count: num(r[3]) };
+    return { matches, last: text(r[1]), done: num(r[2]) === 1, count: num(r[3]), examined: num(r[4]) };
   },
   describe: (input) => `search dead letters of '${input.group}' on ${where(input)}`,
 });
