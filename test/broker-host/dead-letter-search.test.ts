@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NonRetriableError, type Brook, type DeadLetterEvent } from '@brook/broker';
 import { startConsumer } from '../consumer/helpers.js';
-import { uniqueName, waitFor, waitForRedisTime } from '../support/brook.js';
+import { rawRedis, uniqueName, waitFor, waitForRedisTime } from '../support/brook.js';
 import { startTestHost, type TestHost } from './host.js';
 import { topicWithDeadLetters } from './fixtures.js';
 
@@ -104,6 +104,16 @@ describe('dead-letter search through the broker host', () => {
     expect(page.body.nextCursor).toBeNull();
     const replay = await host.request('POST', '/api/v1/dead-letters/replay', { token: 'operator', body: { topic, group: 'billing', all: true } });
     expect(replay.body).toMatchObject({ replayed: 3, job: null });
+  });
+
+  it('deleting the topic removes the dead-letter index with the dead letters', async () => {
+    const host = await startTestHost();
+    const { topic, billing } = await topicWithDeadLetters(host.brook, { partitions: 2, failing: 3, passing: 0 });
+    await billing.consumer.stop();
+    expect((await host.request('DELETE', `/api/v1/topics/${topic}`, { token: 'admin' })).status).toBe(204);
+    const redis = rawRedis();
+    expect(await redis.keys(`${host.prefix}:{${topic}:*`)).toEqual([]);
+    await redis.quit();
   });
 
   it('refuses bad filters with a message naming the fix', async () => {
