@@ -17,13 +17,15 @@ interface Endpoint {
   body?: unknown;
   /** The least role that may call it. */
   role: Role;
+  /** The status the allowed call answers when not 2xx (the request is valid but has nothing to act on). */
+  status?: number;
 }
 
 /**
  * Every endpoint of the API with a valid request and the least role it needs. Ordered so that
  * destructive calls come after the ones that need their data.
  */
-function endpoints(topic: string, deadLetterId: string, scratch: string): Endpoint[] {
+function endpoints(topic: string, deadLetterId: string, scratch: string, jobId: string): Endpoint[] {
   const scope = `topic=${topic}&group=billing`;
   return [
     { route: 'GET /api/v1/topics', method: 'GET', path: '/api/v1/topics', role: 'viewer' },
@@ -35,16 +37,25 @@ function endpoints(topic: string, deadLetterId: string, scratch: string): Endpoi
     { route: 'GET /api/v1/dead-letters/count', method: 'GET', path: '/api/v1/dead-letters/count', role: 'viewer' },
     { route: 'GET /api/v1/dead-letters/audit', method: 'GET', path: '/api/v1/dead-letters/audit', role: 'viewer' },
     { route: 'GET /api/v1/cluster', method: 'GET', path: '/api/v1/cluster', role: 'viewer' },
+    { route: 'GET /api/v1/dead-letters/replays', method: 'GET', path: '/api/v1/dead-letters/replays', role: 'viewer' },
+    { route: 'GET /api/v1/dead-letters/replays/{id}', method: 'GET', path: `/api/v1/dead-letters/replays/${jobId}`, role: 'viewer' },
+    { route: 'GET /api/v1/dead-letters/retention', method: 'GET', path: `/api/v1/dead-letters/retention?${scope}`, role: 'viewer' },
     { route: 'GET /api/v1/controller', method: 'GET', path: '/api/v1/controller', role: 'viewer' },
+    { route: 'GET /api/v1/session', method: 'GET', path: '/api/v1/session', role: 'viewer' },
     { route: 'GET /metrics', method: 'GET', path: '/metrics', role: 'viewer' },
     { route: 'GET /api/v1/topics/{topic}/partitions/{partition}/messages', method: 'GET', path: `/api/v1/topics/${topic}/partitions/0/messages?timestamp=0`, role: 'operator' },
     { route: 'POST /api/v1/topics/{topic}/messages', method: 'POST', path: `/api/v1/topics/${topic}/messages`, body: { messages: [{ key: 'k', value: { id: 99 } }] }, role: 'operator' },
     { route: 'GET /api/v1/dead-letters', method: 'GET', path: `/api/v1/dead-letters?${scope}`, role: 'operator' },
     { route: 'GET /api/v1/dead-letters/{id}', method: 'GET', path: `/api/v1/dead-letters/${deadLetterId}?${scope}`, role: 'operator' },
     { route: 'POST /api/v1/dead-letters/replay', method: 'POST', path: '/api/v1/dead-letters/replay', body: { topic, group: 'billing', ids: [deadLetterId] }, role: 'operator' },
+    { route: 'POST /api/v1/dead-letters/replays/{id}/cancel', method: 'POST', path: `/api/v1/dead-letters/replays/${jobId}/cancel`, role: 'operator' },
+    { route: 'DELETE /api/v1/dead-letters/replays/{id}', method: 'DELETE', path: `/api/v1/dead-letters/replays/${jobId}`, role: 'operator' },
+    // Nothing is stuck (the consumer stopped): the call is allowed, and answered 400.
+    { route: 'POST /api/v1/dead-letters/skip', method: 'POST', path: '/api/v1/dead-letters/skip', body: { topic, group: 'billing', partition: 0 }, role: 'operator', status: 400 },
     { route: 'POST /api/v1/topics', method: 'POST', path: '/api/v1/topics', body: { topic: scratch, partitions: 1 }, role: 'admin' },
     { route: 'POST /api/v1/topics/{topic}/partitions', method: 'POST', path: `/api/v1/topics/${scratch}/partitions`, body: { partitions: 2 }, role: 'admin' },
     { route: 'POST /api/v1/groups/{group}/topics/{topic}/reset-offsets', method: 'POST', path: `/api/v1/groups/billing/topics/${topic}/reset-offsets`, body: { to: 'latest' }, role: 'admin' },
+    { route: 'PUT /api/v1/dead-letters/retention', method: 'PUT', path: '/api/v1/dead-letters/retention', body: { topic, group: 'billing', maxAgeMs: 86_400_000 }, role: 'admin' },
     { route: 'POST /api/v1/dead-letters/purge', method: 'POST', path: '/api/v1/dead-letters/purge', body: { topic, group: 'billing', all: true }, role: 'admin' },
     { route: 'DELETE /api/v1/topics/{topic}', method: 'DELETE', path: `/api/v1/topics/${scratch}`, role: 'admin' },
     { route: 'DELETE /api/v1/groups/{group}', method: 'DELETE', path: '/api/v1/groups/billing', role: 'admin' },
@@ -58,7 +69,9 @@ async function hostWithData(): Promise<{ host: TestHost; list: Endpoint[] }> {
   const { topic, billing, deadLetters } = await topicWithDeadLetters(host.brook, { partitions: 2, failing: 2 });
   // Offsets can only be reset without live members.
   await billing.consumer.stop();
-  return { host, list: endpoints(topic, deadLetters[0].deadLetterId, uniqueName('scratch')) };
+  // A replay job to follow and cancel (no controller runs it here: the test host's interval is long).
+  const job = await host.brook.admin().deadLetters.jobs.start({ topic, group: 'billing', partitions: 2, filter: { errorName: 'NoSuchError' }, maxReplays: 3, maxPerSecond: 10, actor: 'test' });
+  return { host, list: endpoints(topic, deadLetters[0].deadLetterId, uniqueName('scratch'), job.id) };
 }
 
 describe('broker host authentication and roles', () => {
@@ -79,6 +92,10 @@ describe('broker host authentication and roles', () => {
       for (const [i, reply] of below.entries()) {
         expect(reply.status, `${method} ${path} as ${BELOW[role][i]}`).toBe(403);
         expect(reply.body.message).toContain(`needs ${role} or above`);
+      }
+      if (endpoint.status !== undefined) {
+        expect(allowed.status, `${method} ${path} as ${role}: ${JSON.stringify(allowed.body)}`).toBe(endpoint.status);
+        continue;
       }
       expect(allowed.status, `${method} ${path} as ${role}: ${JSON.stringify(allowed.body)}`).toBeGreaterThanOrEqual(200);
       expect(allowed.status).toBeLessThan(300);

@@ -86,7 +86,7 @@ describe('broker host under hostile input', () => {
     const { topic, deadLetters, billing } = await topicWithDeadLetters(host.brook, { partitions: 1, failing: 1, passing: 0 });
     await billing.consumer.stop();
     const id = deadLetters[0].deadLetterId;
-    const bodies: Array<[string, unknown]> = [
+    const bodies: Array<[string, unknown, string?]> = [
       ['/api/v1/topics', { topic: uniqueName('scratch'), partitions: 1, retention: { maxMessages: 10, maxAgeMs: 60_000 } }],
       [`/api/v1/topics/${topic}/partitions`, { partitions: 1 }],
       [`/api/v1/topics/${topic}/messages`, { messages: [{ key: 'k', value: 1, headers: { a: 'b' }, partition: 0, timestamp: 1 }] }],
@@ -97,18 +97,27 @@ describe('broker host under hostile input', () => {
       ['/api/v1/dead-letters/replay', { topic, group: 'billing', ids: [id], to: 'group' }],
       ['/api/v1/dead-letters/replay', { topic, group: 'billing', all: true }],
       ['/api/v1/dead-letters/purge', { topic, group: 'billing', ids: [id] }],
+      [
+        '/api/v1/dead-letters/replay',
+        {
+          topic, group: 'billing', dryRun: true, maxReplays: 3, force: false, maxPerSecond: 10,
+          filter: { partition: 0, reason: 'handler-error', errorName: 'Error', errorMessage: 'x', key: 'k', fromOffset: 0, toOffset: 5, from: 0, to: 5, parked: false },
+        },
+      ],
+      ['/api/v1/dead-letters/skip', { topic, group: 'billing', partition: 0 }],
+      ['/api/v1/dead-letters/retention', { topic, group: 'billing', maxAgeMs: 1_000, maxCount: 5 }, 'PUT'],
     ];
     const components = requestBodySchemas((await host.request('GET', '/docs-json', { token: null })).body);
     const nullable = new Set(Object.values(components.schemas).flatMap((schema) => Object.entries(schema.properties).filter(([, property]) => property.nullable).map(([name]) => name)));
     expect([...nullable].sort()).toEqual(['key', 'maxAgeMs', 'maxMessages', 'value']);
 
     const covered = new Set<string>();
-    for (const [path, body] of bodies) {
+    for (const [path, body, method = 'POST'] of bodies) {
       for (const field of propertyPaths(body)) {
         const name = field[field.length - 1];
         if (/^\d+$/.test(name) || nullable.has(name)) continue;
         covered.add(name);
-        const reply = await host.request('POST', path, { body: withValueAt(body, field, null) });
+        const reply = await host.request(method, path, { body: withValueAt(body, field, null) });
         expectRefused(reply, 400, `${path} with ${field.join('.')}: null`);
         expect(reply.body.message, `${path} with ${field.join('.')}: null`).toContain(name);
       }
@@ -156,7 +165,7 @@ describe('broker host under hostile input', () => {
     const scratch = uniqueName('scratch');
     for (const name of PROTOTYPE_NAMES) {
       const extra = { [name]: 'x' };
-      const bodies: Array<[string, unknown]> = [
+      const bodies: Array<[string, unknown, string?]> = [
         ['/api/v1/topics', { topic: scratch, ...extra }],
         ['/api/v1/topics', { topic: scratch, retention: { maxMessages: 5, ...extra } }],
         [`/api/v1/topics/${topic}/messages`, { messages: [{ value: 1, ...extra }] }],

@@ -20,7 +20,9 @@ describe('dead-letter replay through the broker host', () => {
     // The rest at once, by 'all'; then the groups' views settle.
     expect((await host.request('POST', '/api/v1/dead-letters/replay', { token: 'operator', body: { topic, group: 'billing', all: true, to: 'group' } })).body).toEqual({
       replayed: 1,
+      parked: [],
       missing: [],
+      job: null,
     });
     await waitFor(() => billing.seen.length === 4, { message: 'billing to process the second replayed message' });
     expect(new Set(billing.seen.slice(2).map((seen) => `${seen.partition}:${seen.offset}`))).toEqual(

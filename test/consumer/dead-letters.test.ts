@@ -28,7 +28,7 @@ describe('dead-letter operations', () => {
 
     state.failing = false;
     const result = await brook.admin().deadLetters.replay({ topic, group: 'billing', ids: [deadLetters[0].deadLetterId], actor: 'ops@example.com' });
-    expect(result).toEqual({ replayed: 1, missing: [] });
+    expect(result).toEqual({ replayed: 1, parked: [], missing: [], job: null });
     await waitFor(() => billing.seen.length === 3, { message: 'billing to process the replayed message' });
     expect(billing.seen.at(-1)).toMatchObject({ offset: 1, attempt: 1, value: { id: 2, fail: true } });
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -47,7 +47,7 @@ describe('dead-letter operations', () => {
     const original = shipping.seen[0];
 
     state.failing = false;
-    expect(await brook.admin().deadLetters.replay({ topic, group: 'billing', all: true, to: 'topic' })).toEqual({ replayed: 1, missing: [] });
+    expect(await brook.admin().deadLetters.replay({ topic, group: 'billing', all: true, to: 'topic' })).toEqual({ replayed: 1, parked: [], missing: [], job: null });
     await waitFor(() => billing.seen.length === 1 && shipping.seen.length === 2, { message: 'both groups to receive the re-published message' });
     expect(shipping.seen[1]).toMatchObject({ partition: original.partition, offset: original.offset + 1, key: 'customer-7', value: { id: 9, fail: true } });
     expect(billing.seen[0]).toMatchObject({ partition: original.partition, offset: original.offset + 1 });
@@ -92,7 +92,7 @@ describe('dead-letter operations', () => {
 
     expect(await dlt.purge({ topic, group: 'billing', ids: [ids[0], ids[1], '0-1-0'], actor: 'alice' })).toEqual({ purged: 2, missing: ['0-1-0'] });
     expect((await dlt.count({ topic })).total).toBe(6);
-    expect(await dlt.replay({ topic, group: 'billing', ids: [ids[2]], actor: 'bob' })).toEqual({ replayed: 1, missing: [] });
+    expect(await dlt.replay({ topic, group: 'billing', ids: [ids[2]], actor: 'bob' })).toEqual({ replayed: 1, parked: [], missing: [], job: null });
     await waitFor(async () => (await dlt.count({ topic })).total === 6, { message: 'the replayed message to fail again' });
     expect(await dlt.purge({ topic, group: 'billing', all: true, actor: 'carol' })).toEqual({ purged: 6, missing: [] });
     expect((await dlt.count({ topic })).total).toBe(0);
@@ -100,7 +100,7 @@ describe('dead-letter operations', () => {
     const { items } = await dlt.audit({ limit: 10 });
     expect(items.map(({ actor, action, to, selection, result }) => ({ actor, action, to, selection, result }))).toEqual([
       { actor: 'carol', action: 'purge', to: null, selection: 'all', result: { count: 6, missing: [] } },
-      { actor: 'bob', action: 'replay', to: 'group', selection: [ids[2]], result: { count: 1, missing: [] } },
+      { actor: 'bob', action: 'replay', to: 'group', selection: [ids[2]], result: { count: 1, missing: [], parked: [] } },
       { actor: 'alice', action: 'purge', to: null, selection: [ids[0], ids[1], '0-1-0'], result: { count: 2, missing: ['0-1-0'] } },
     ]);
     expect(items.every((item) => item.topic === topic && item.group === 'billing' && item.at > 0)).toBe(true);

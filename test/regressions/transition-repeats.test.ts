@@ -141,13 +141,14 @@ describe('transitions repeated after a lost reply', () => {
     const [message] = await delivered(p, 'member-a:1', ['X']);
     const dead = await p.ctx.call(SCRIPTS.deadLetter, deadLetterInput(p, 'member-a:1', message));
     const ids = [(dead as { deadLetterId: string }).deadLetterId];
-    const replay = { ...p.at, ids };
+    const tags = await p.redis.hkeys(p.keys.deadLetterTags(p.topic, 0, GROUP));
+    const replay = { ...p.at, ids, tags, maxReplays: 3 };
 
-    expect(await p.ctx.call(SCRIPTS.replayDeadLetters, replay)).toEqual(ids);
+    expect(await p.ctx.call(SCRIPTS.replayDeadLetters, replay)).toEqual({ status: 'ok', replayed: ids, parked: [] });
     const taken = await p.ctx.call(SCRIPTS.takeDue, { ...p.at, token: 'member-a:1', count: 10, maxBytes: 1_048_576 });
     expect(taken.status === 'ok' && unpackEntries(taken.packed).map((entry) => entry.messageId)).toEqual([message.messageId]);
 
-    expect(await p.ctx.call(SCRIPTS.replayDeadLetters, replay)).toEqual([]);
+    expect(await p.ctx.call(SCRIPTS.replayDeadLetters, replay)).toEqual({ status: 'ok', replayed: [], parked: [] });
     expect(await p.redis.zcard(p.keys.delayQueue(p.topic, 0, GROUP))).toBe(0);
     expect(await p.redis.hgetall(p.keys.delayTaken(p.topic, 0, GROUP))).toEqual({ [message.id]: 'member-a:1' });
     expect(await p.redis.xlen(p.keys.deadLetters(p.topic, 0, GROUP))).toBe(0);

@@ -66,7 +66,7 @@ describe('the sample order pipeline', () => {
 
       await call('POST', `${sample.url}/inventory/restock`, { sku: 'sku-limited', quantity: limited });
       const replay = await call<{ replayed: number }>('POST', `${host.url}/api/v1/dead-letters/replay`, { topic: TOPICS.ordersCreated, group: 'inventory', all: true });
-      expect(replay.replayed).toBe(limited - stock);
+      expect(replay.replayed, JSON.stringify(replay)).toBe(limited - stock);
       const after = await waitFor(
         async () => {
           const all = await settled();

@@ -24,7 +24,25 @@ export type {
 export type { DeleteGroupRequest, DeleteGroupResult } from './groups/group-deletion.js';
 export type { LagHistoryRequest, LagSample } from './groups/lag-history.js';
 
-export { DeadLetterAdmin, type DeadLetterCount, type DeadLetterQuery, type DeadLetterSelection, type ReplayRequest } from './dead-letters/dead-letter-admin.js';
+export {
+  DeadLetterAdmin,
+  REPLAY_PAGE,
+  type DeadLetterCount,
+  type DeadLetterQuery,
+  type DeadLetterSelection,
+  type ReplayPreview,
+  type ReplayRequest,
+  type ReplayResult,
+} from './dead-letters/dead-letter-admin.js';
+export type { DeadLetterFilter } from './dead-letters/dead-letter-filter.js';
+export type { ReplayJobStatus } from './dead-letters/replay-jobs.js';
+export type { SkipResult } from './dead-letters/skip-message.js';
+export {
+  DEFAULT_DEAD_LETTER_RETENTION,
+  type DeadLetterRetention,
+  type DeadLetterRetentionPolicy,
+  type DeadLetterRetentionResult,
+} from './dead-letters/dead-letter-retention.js';
 export type { DeadLetter } from './dead-letters/dead-letter.js';
 export type { AuditEntry } from './dead-letters/audit-log.js';
 

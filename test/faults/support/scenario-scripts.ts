@@ -29,7 +29,7 @@ const LAYOUTS: Record<string, ScriptKind> = {
   'log producers times': 'produce',
   'log lease attempts': 'claim',
   'log lease attempts stats delay delay-msgs delay-taken': 'schedule-retry',
-  'log lease attempts stats delay-msgs delay-taken dlt': 'dead-letter',
+  'log lease attempts stats delay-msgs delay-taken dlt dlt-tags dlt-keys dlt-postings dlt-postings dlt-replays': 'dead-letter',
   'lease attempts delay delay-msgs delay-taken': 'take-due',
   'lease attempts stats delay-msgs delay-taken': 'ack-delayed',
   'members member-info assignment topics origins': 'membership',
@@ -38,6 +38,8 @@ const LAYOUTS: Record<string, ScriptKind> = {
 /** Classifies script calls on the keys of `scope`. */
 export class ScriptClassifier {
   private readonly roles = new Map<string, string>();
+  /** Key prefixes of the dead-letter index's posting streams (one per tag, named after it). */
+  private readonly postings: string[] = [];
 
   constructor(scope: ScriptScope) {
     const keys = new KeySpace(scope.prefix);
@@ -48,8 +50,11 @@ export class ScriptClassifier {
         [keys.lease(topic, p, group), 'lease'], [keys.attempts(topic, p, group), 'attempts'], [keys.stats(topic, p, group), 'stats'],
         [keys.delayQueue(topic, p, group), 'delay'], [keys.delayPayloads(topic, p, group), 'delay-msgs'],
         [keys.delayTaken(topic, p, group), 'delay-taken'], [keys.deadLetters(topic, p, group), 'dlt'],
+        [keys.deadLetterTags(topic, p, group), 'dlt-tags'], [keys.deadLetterKeys(topic, p, group), 'dlt-keys'],
+        [keys.deadLetterReplays(topic, p, group), 'dlt-replays'],
       ];
       for (const [key, role] of partitionRoles) this.roles.set(key, role);
+      this.postings.push(keys.deadLetterPostings(topic, p, group, ''));
     }
     const groupRoles = ['members', 'member-info', 'assignment', 'topics', 'origins'];
     keys.membershipKeys(group).forEach((key, i) => this.roles.set(key, groupRoles[i]));
@@ -60,7 +65,7 @@ export class ScriptClassifier {
     if (name !== 'EVAL' && name !== 'EVALSHA') return undefined;
     const numKeys = Number(args[1]?.toString('latin1'));
     if (!Number.isInteger(numKeys) || numKeys < 1) return undefined;
-    const roles = args.slice(2, 2 + numKeys).map((key) => this.roles.get(key.toString('latin1')));
+    const roles = args.slice(2, 2 + numKeys).map((key) => this.roleOf(key.toString('latin1')));
     if (roles.includes(undefined)) return undefined;
     const argv = args.slice(2 + numKeys).map((arg) => arg.toString('latin1'));
     const layout = roles.join(' ');
@@ -75,6 +80,10 @@ export class ScriptClassifier {
     if (isPairs(roles as string[], 'log', 'lease')) return numKeys === 2 && argv.length === 4 ? 'reset-offset' : 'fetch';
     if (isPairs(roles as string[], 'lease', 'delay')) return 'renew-leases';
     return undefined;
+  }
+
+  private roleOf(key: string): string | undefined {
+    return this.roles.get(key) ?? (this.postings.some((prefix) => key.startsWith(prefix)) ? 'dlt-postings' : undefined);
   }
 
   /** Matches calls of `kind`. */

@@ -35,6 +35,8 @@ describe('parseDeadLetter', () => {
       error: { name: 'NonRetriableError', message: 'card declined', stack: error.stack },
       firstFailureAt: 1_700_000_000_100,
       lastFailureAt: 1_700_000_000_900,
+      replays: 0,
+      parked: false,
       deadLetteredAt: 1_700_000_001_000,
       message: { key: 'customer-7', value: { amount: 12 }, encoding: 'json', headers: { trace: 'abc' }, timestamp: 1_700_000_000_000 },
     });

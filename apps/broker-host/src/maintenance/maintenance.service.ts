@@ -4,6 +4,7 @@ import type { Brook, ControllerLease, LeaseHolder } from '@brook/broker';
 import { BROOK } from '../brook/brook.tokens.js';
 import type { ResolvedHostOptions } from '../config/host-options.js';
 import { HOST_OPTIONS } from '../config/host-options.tokens.js';
+import { DeadLetterMaintenance } from './dead-letter-maintenance.service.js';
 
 /** One maintenance pass of the controller. */
 export interface MaintenanceRun {
@@ -55,6 +56,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
     @Inject(BROOK) private readonly brook: Brook,
     @Inject(HOST_OPTIONS) private readonly options: ResolvedHostOptions,
     private readonly scheduler: SchedulerRegistry,
+    private readonly deadLetters: DeadLetterMaintenance,
   ) {
     this.lease = brook.controllerLease({ leaseMs: options.controllerLeaseMs, holderId: options.hostId });
     this.lease.on('elected', ({ epoch }) => this.logger.log(`This host is the active controller (term ${epoch})`));
@@ -116,6 +118,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
       this.removed += removed;
       this.lastRun = { startedAt, durationMs: Date.now() - startedAt, removed, error: null };
       if (removed > 0) this.logger.log(`Retention removed ${removed} message(s)`);
+      await this.deadLetters.pass(() => this.lease.isLeader);
     } catch (error) {
       this.failedRuns++;
       const message = error instanceof Error ? error.message : String(error);

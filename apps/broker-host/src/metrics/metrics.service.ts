@@ -2,6 +2,7 @@ import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { GroupCounters } from '@brook/broker';
 import { LagSamplerService } from '../maintenance/lag-sampler.service.js';
+import { DeadLetterMaintenance } from '../maintenance/dead-letter-maintenance.service.js';
 import { MaintenanceService } from '../maintenance/maintenance.service.js';
 import { BrokerSnapshotService, type BrokerSnapshot } from '../snapshot/broker-snapshot.service.js';
 
@@ -33,6 +34,7 @@ export class MetricsService implements OnModuleDestroy {
     private readonly snapshots: BrokerSnapshotService,
     private readonly maintenance: MaintenanceService,
     private readonly lagSampler: LagSamplerService,
+    private readonly deadLetterMaintenance: DeadLetterMaintenance,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'brook_' });
     this.defineBrokerMetrics();
@@ -179,6 +181,17 @@ export class MetricsService implements OnModuleDestroy {
       collect() {
         this.reset();
         this.inc(status().removed);
+      },
+    });
+    const deadLetters = () => this.deadLetterMaintenance.status();
+    new Counter({
+      name: 'brook_dead_letters_removed_total',
+      help: 'Dead letters this host removed by dead-letter retention as the controller, per group and topic.',
+      labelNames: ['group', 'topic'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { group, topic, removed } of deadLetters().removed) this.inc({ group, topic }, removed);
       },
     });
   }

@@ -147,7 +147,7 @@ export function deadLetterCommands(program: Command, run: Runner): void {
             topic: entry.topic,
             group: entry.group,
             to: entry.to,
-            selection: entry.selection === 'all' ? 'all' : `${entry.selection.length} ids`,
+            selection: entry.selection === 'all' ? 'all' : Array.isArray(entry.selection) ? `${entry.selection.length} ids` : `filter ${JSON.stringify(entry.selection)}`,
             count: entry.result.count,
           })),
           undefined,

@@ -10,6 +10,8 @@ import { Producer } from '../producer/producer.js';
 import type { ProducerOptions } from '../producer/producer.options.js';
 import { AuditLog } from '../dead-letters/audit-log.js';
 import { DeadLetterAdmin } from '../dead-letters/dead-letter-admin.js';
+import { ReplayJobs } from '../dead-letters/replay-jobs.js';
+import { DeadLetterRetentionPolicy } from '../dead-letters/dead-letter-retention.js';
 import { GroupAdmin } from '../groups/group-admin.js';
 import { TopicAdmin } from '../topics/topic-admin.js';
 import { TopicRegistry } from '../topics/topic-registry.js';
@@ -49,17 +51,21 @@ export class Brook {
   admin(): Admin {
     this.ctx.assertOpen();
     if (this.adminClient === undefined) {
-      // One audit log for dead-letter operations and group deletions.
+      // One audit log for dead-letter operations, replay jobs and group deletions.
       const auditLog = new AuditLog(this.ctx);
       this.adminClient = new Admin(
         this.ctx,
         this.topicAdmin,
         new GroupAdmin(this.ctx, this.registry, auditLog),
-        new DeadLetterAdmin(this.ctx, this.registry, () => (this.adminProducer ??= this.producer()), auditLog),
+        this.deadLetterAdmin(auditLog),
         new ClusterAdmin(this.ctx, this.registry),
       );
     }
     return this.adminClient;
+  }
+
+  private deadLetterAdmin(auditLog: AuditLog): DeadLetterAdmin {
+    return new DeadLetterAdmin(this.ctx, this.registry, () => (this.adminProducer ??= this.producer()), auditLog, new ReplayJobs(this.ctx, auditLog), new DeadLetterRetentionPolicy(this.ctx, this.registry));
   }
 
   /** A new producer. */

@@ -1,6 +1,7 @@
 import type { BrookContext } from '../client/context.js';
 import { assertInteger } from '../client/brook.options.js';
 import { InvalidArgumentError } from '../errors/errors.js';
+import type { DeadLetterFilter } from './dead-letter-filter.js';
 
 /** One recorded operator action: a dead-letter replay or purge, or a group deletion. */
 export interface AuditEntry {
@@ -8,16 +9,23 @@ export interface AuditEntry {
   at: number;
   /** Who did it, as passed by the caller (the broker host passes the token's name). */
   actor: string;
-  action: 'replay' | 'purge' | 'delete-group';
+  /**
+   * `replay`, `purge`; `replay-job` (started), `replay-job-end` (finished or cancelled); `skip`
+   * (an operator dead-lettered the message a partition was stuck on); `delete-group`.
+   */
+  action: 'replay' | 'purge' | 'replay-job' | 'replay-job-end' | 'skip' | 'delete-group';
   /** The topic; for a group deletion, the group's topics separated by commas. */
   topic: string;
   group: string;
   /** Replays only: where the messages went. */
   to: 'group' | 'topic' | null;
-  /** The dead-letter IDs asked for, or 'all'. */
-  selection: string[] | 'all';
-  /** How many were replayed or purged (keys removed, for a group deletion), and the IDs that did not exist. */
-  result: { count: number; missing: string[] };
+  /** The dead-letter IDs asked for, 'all', or the filter that selected them. */
+  selection: string[] | 'all' | DeadLetterFilter;
+  /**
+   * How many were replayed or purged (keys removed, for a group deletion), the IDs that did not
+   * exist, the dead letters left parked by the replay cap, and the replay job concerned.
+   */
+  result: { count: number; missing: string[]; parked?: string[]; jobId?: string; state?: string };
 }
 
 /** Entries kept in the audit log (older ones are trimmed). */

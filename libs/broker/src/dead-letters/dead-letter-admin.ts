@@ -5,33 +5,39 @@ import { readGroupRegistry, requireGroupTopic } from '../groups/group-admin.js';
 import { storedMessage } from '../message/wire.js';
 import { assertValidName } from '../names/names.js';
 import type { Producer } from '../producer/producer.js';
-import { SCRIPTS } from '../redis/script-table.js';
 import { range } from '../topics/topic-admin.js';
 import type { TopicRegistry } from '../topics/topic-registry.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
-import { parseDeadLetter, parseDeadLetterId, type DeadLetter } from './dead-letter.js';
-import { DEAD_LETTER_REASONS, type DeadLetterReason } from './dead-letter-record.js';
+import { DEFAULT_MAX_REPLAYS, parseDeadLetter, parseDeadLetterId, type DeadLetter } from './dead-letter.js';
+import { isEmptyFilter, resolveDeadLetterFilter, type DeadLetterFilter } from './dead-letter-filter.js';
+import { DeadLetterIndex } from './dead-letter-index.js';
+import { DeadLetterSearch, type SearchScope } from './dead-letter-search.js';
+import type { DeadLetterRetentionPolicy } from './dead-letter-retention.js';
+import type { ReplayJobs, ReplayJobStatus } from './replay-jobs.js';
+import { skipStuckMessage, type SkipResult } from './skip-message.js';
 
-/** What `list` takes. */
-export interface DeadLetterQuery {
+/** What `list` takes: the scope, any filter fields, and the page. */
+export interface DeadLetterQuery extends DeadLetterFilter {
   topic: string;
   group: string;
-  /** Only this partition. */
-  partition?: number;
-  /** Only dead letters with this reason. */
-  reason?: DeadLetterReason;
   /** The `nextCursor` of the previous page. */
   cursor?: string;
   /** Page size, at most 1,000. @defaultValue `100` */
   limit?: number;
+  /** Replays after which a message counts as parked. @defaultValue `3` */
+  maxReplays?: number;
 }
 
-/** Which dead letters an operation applies to: the listed IDs, or all of the group's on the topic. */
+/**
+ * Which dead letters an operation applies to: the listed IDs, all of the group's on the topic, or
+ * those matching a filter (the same filters as `list`).
+ */
 export interface DeadLetterSelection {
   topic: string;
   group: string;
   ids?: string[];
   all?: boolean;
+  filter?: DeadLetterFilter;
   /** Recorded in the audit log. @defaultValue `'admin'` */
   actor?: string;
 }
@@ -44,6 +50,35 @@ export interface ReplayRequest extends DeadLetterSelection {
    * @defaultValue `'group'`
    */
   to?: 'group' | 'topic';
+  /** Only count what matches and show a sample; change nothing. @defaultValue `false` */
+  dryRun?: boolean;
+  /** A message already replayed this often is parked instead of replayed (0: no cap). @defaultValue `3` */
+  maxReplays?: number;
+  /** Replay parked messages too. @defaultValue `false` */
+  force?: boolean;
+  /** A replay job's pace (a selection larger than one page runs as a job). @defaultValue `1000` */
+  maxPerSecond?: number;
+}
+
+/** What a dry run answers. */
+export interface ReplayPreview {
+  dryRun: true;
+  /** How many dead letters match (a lower bound when `complete` is false). */
+  matched: number;
+  /** Of those in the sample, how many are parked (left out unless `force`). */
+  complete: boolean;
+  /** The first matches, at most 10. */
+  sample: DeadLetter[];
+}
+
+/** What a replay answers: done at once (a page or less), or the replay job that carries it out. */
+export interface ReplayResult {
+  replayed: number;
+  /** Dead-letter IDs left parked by the replay cap. */
+  parked: string[];
+  missing: string[];
+  /** The replay job started for a selection larger than one page; null when done at once. */
+  job: ReplayJobStatus | null;
 }
 
 /** Dead letters per topic and group. */
@@ -52,64 +87,46 @@ export interface DeadLetterCount {
   byTopicAndGroup: Array<{ topic: string; group: string; count: number }>;
 }
 
-const CURSOR = /^(\d{1,5}):(\d{1,15}-\d{1,15})$/;
-const PAGE = 500;
+/** Most dead letters one replay or purge moves at once; more run as a replay job (replay) or in batches (purge). */
+export const REPLAY_PAGE = 500;
+/** Candidates a dry run examines at most while counting. */
+const DRY_RUN_BUDGET = 1_000_000;
+const SAMPLE = 10;
 
 /**
- * Dead-letter topics of every group: list, inspect, count, replay and purge. Every replay and purge
- * is recorded in the audit log.
+ * Dead-letter topics of every group: search, inspect, count, replay (at once, as a replay job, or
+ * as a dry run) and purge. Every replay, replay job and purge is recorded in the audit log.
  */
 export class DeadLetterAdmin {
+  private readonly search: DeadLetterSearch;
+  private readonly index: DeadLetterIndex;
+
   constructor(
     private readonly ctx: BrookContext,
     private readonly registry: TopicRegistry,
     private readonly producer: () => Producer,
     private readonly auditLog: AuditLog,
-  ) {}
+    /** Replay jobs: start one with `replay`, follow it with `replayJob`, stop it with `cancelReplayJob`. */
+    readonly jobs: ReplayJobs,
+    /** Dead-letter retention per group and topic: `get`, `set`, and `enforce` (the active controller's). */
+    readonly retention: DeadLetterRetentionPolicy,
+  ) {
+    this.search = new DeadLetterSearch(ctx);
+    this.index = new DeadLetterIndex(ctx);
+  }
 
-  /** A page of a group's dead letters on a topic, by partition then age; pass `nextCursor` back for the next page. */
+  /**
+   * A page of a group's dead letters on a topic matching the filters, by partition then age; pass
+   * `nextCursor` back for the next page. The search walks the index, not the dead letters: a page
+   * examines at most 10,000 candidates and may come back short with a cursor to continue.
+   */
   async list(query: DeadLetterQuery): Promise<{ items: DeadLetter[]; nextCursor: string | null }> {
     if (query === null || typeof query !== 'object') throw new InvalidArgumentError('list needs { topic, group }.');
-    const { topic, group, partition, reason, cursor, limit = 100 } = query;
-    const partitions = await requireGroupTopic(this.ctx, this.registry, group, topic);
+    const { topic, group, cursor, limit = 100, maxReplays = DEFAULT_MAX_REPLAYS, ...filter } = query;
     assertInteger('limit', limit, 1, 1_000);
-    if (partition !== undefined) assertInteger('partition', partition, 0, partitions - 1);
-    if (reason !== undefined && !(DEAD_LETTER_REASONS as readonly string[]).includes(reason)) {
-      throw new InvalidArgumentError(`Invalid reason ${JSON.stringify(reason)}: use one of ${DEAD_LETTER_REASONS.join(', ')}.`);
-    }
-    let from = partition ?? 0;
-    let after: string | undefined;
-    if (cursor !== undefined) {
-      const match = typeof cursor === 'string' ? CURSOR.exec(cursor) : null;
-      if (match === null || Number(match[1]) >= partitions || (partition !== undefined && Number(match[1]) !== partition)) {
-        throw new InvalidArgumentError(`Invalid cursor ${JSON.stringify(cursor)}: pass the nextCursor of the previous page with the same filters.`);
-      }
-      from = Number(match[1]);
-      after = match[2];
-    }
-    const to = partition ?? partitions - 1;
-    const items: DeadLetter[] = [];
-    // With a reason filter a page may need to look past non-matching entries; bound the scan.
-    let budget = reason === undefined ? limit : limit * 10;
-    for (let p = from; p <= to; p++) {
-      let start = p === from && after !== undefined ? `(${after}` : '-';
-      for (;;) {
-        const count = reason === undefined ? limit - items.length : Math.max(limit - items.length, 100);
-        const entries = await this.range(topic, group, p, start, count);
-        for (const [id, fields] of entries) {
-          budget--;
-          const letter = parseDeadLetter(topic, group, p, id, fields);
-          if (reason === undefined || letter.reason === reason) items.push(letter);
-          if (items.length === limit || budget <= 0) {
-            const more = await this.anyAfter(topic, group, p, id, to);
-            return { items, nextCursor: more ? `${p}:${id}` : null };
-          }
-        }
-        if (entries.length < count) break;
-        start = `(${entries[entries.length - 1][0]}`;
-      }
-    }
-    return { items, nextCursor: null };
+    const scope = await this.scope(topic, group, filter, maxReplays);
+    const page = await this.search.page(scope, cursor, limit);
+    return page;
   }
 
   /** One dead letter by ID, or null when it does not exist (anymore). */
@@ -147,108 +164,183 @@ export class DeadLetterAdmin {
 
   /**
    * Sends dead letters back for another try: to the group that failed them (default; other groups
-   * are not affected) or, with `to: 'topic'`, re-published to the topic for every group. Replaying
-   * to the topic appends first and removes the dead letter after, so a crash in between can repeat
-   * a message but never lose it.
+   * are not affected) or, with `to: 'topic'`, re-published to the topic for every group. Select by
+   * `ids`, `all: true` or `filter`. With `dryRun: true` it only counts and samples what matches. A
+   * selection of more than one page (500) replays as a replay job, returned in `job`. A message
+   * replayed `maxReplays` times already stays parked unless `force`. Replaying to the topic
+   * appends first and removes the dead letter after, so a crash in between can repeat a message
+   * but never lose it.
    */
-  async replay(request: ReplayRequest): Promise<{ replayed: number; missing: string[] }> {
+  async replay(request: ReplayRequest & { dryRun: true }): Promise<ReplayPreview>;
+  async replay(request: ReplayRequest): Promise<ReplayResult>;
+  async replay(request: ReplayRequest): Promise<ReplayResult | ReplayPreview> {
     const to = request?.to ?? 'group';
     if (to !== 'group' && to !== 'topic') throw new InvalidArgumentError(`replay 'to' must be 'group' or 'topic'; got ${JSON.stringify(to)}.`);
-    const { topic, group, actor, selection, byPartition } = await this.select(request);
-    let replayed = 0;
-    const found = new Set<string>();
-    for (const [partition, ids] of byPartition) {
-      for await (const chunk of this.chunks(topic, group, partition, ids)) {
-        const done = to === 'group' ? await this.replayToGroup(topic, group, partition, chunk) : await this.replayToTopic(topic, group, partition, chunk);
-        replayed += done.length;
-        for (const id of done) found.add(`${partition}-${id}`);
-      }
+    const { dryRun = false, maxReplays = DEFAULT_MAX_REPLAYS, force = false, maxPerSecond = 1_000 } = request;
+    if (typeof dryRun !== 'boolean') throw new InvalidArgumentError('dryRun must be true or false.');
+    if (typeof force !== 'boolean') throw new InvalidArgumentError('force must be true or false.');
+    assertInteger('maxReplays', maxReplays, 0, 1_000);
+    assertInteger('maxPerSecond', maxPerSecond, 1, 100_000);
+    const selection = await this.select(request, maxReplays);
+    if (dryRun) return this.preview(selection);
+    const cap = force ? 0 : maxReplays;
+    const { topic, group, actor } = selection;
+    if (selection.ids !== undefined) {
+      const result = await this.replayIds(topic, group, selection.ids, to, cap);
+      await this.auditLog.append({ actor, action: 'replay', topic, group, to, selection: selection.ids, result: { count: result.replayed, missing: result.missing, parked: result.parked } });
+      return { ...result, job: null };
     }
-    const missing = selection === 'all' ? [] : selection.filter((id) => !found.has(id));
-    await this.auditLog.append({ actor, action: 'replay', topic, group, to, selection, result: { count: replayed, missing } });
-    return { replayed, missing };
+    const first = await this.search.page(selection.scope, undefined, REPLAY_PAGE);
+    if (first.nextCursor !== null || to === 'topic' && first.items.length === REPLAY_PAGE) {
+      if (to === 'topic') throw new InvalidArgumentError(`More than ${REPLAY_PAGE} dead letters match: re-publishing to the topic takes ids or a narrower filter; replay jobs send to the group.`);
+      const job = await this.jobs.start({ topic, group, partitions: selection.scope.partitions, filter: selection.filter, maxReplays: cap, maxPerSecond, actor });
+      return { replayed: 0, parked: [], missing: [], job };
+    }
+    const result = await this.replayIds(topic, group, first.items.map((letter) => letter.id), to, cap);
+    await this.auditLog.append({
+      actor, action: 'replay', topic, group, to, selection: selection.all ? 'all' : selection.filter,
+      result: { count: result.replayed, missing: [], parked: result.parked },
+    });
+    return { ...result, missing: [], job: null };
   }
 
-  /** Deletes dead letters for good. */
+  /** A replay job's progress, or null when there is none by that id. */
+  replayJob(id: string): Promise<ReplayJobStatus | null> {
+    return this.jobs.get(id);
+  }
+
+  /** Stops a replay job after its current step; what it replayed stays replayed. */
+  cancelReplayJob(id: string, actor = 'admin'): Promise<ReplayJobStatus | null> {
+    return this.jobs.cancel(id, actor);
+  }
+
+  /** Replay jobs, newest first. */
+  listReplayJobs(): Promise<ReplayJobStatus[]> {
+    return this.jobs.list();
+  }
+
+  /** Deletes dead letters for good: by `ids`, `all: true` or `filter`, in batches. */
   async purge(request: DeadLetterSelection): Promise<{ purged: number; missing: string[] }> {
-    const { topic, group, actor, selection, byPartition } = await this.select(request);
+    const selection = await this.select(request, DEFAULT_MAX_REPLAYS);
+    const { topic, group, actor } = selection;
     let purged = 0;
     const missing: string[] = [];
-    for (const [partition, ids] of byPartition) {
-      const key = this.ctx.keys.deadLetters(topic, partition, group);
-      if (ids === 'all') {
-        purged += await this.ctx.run('purge dead letters', () => this.ctx.client.xtrim(key, 'MAXLEN', 0));
-        continue;
+    if (selection.ids !== undefined) {
+      for (const [partition, ids] of byPartition(selection.ids)) {
+        const removed = new Set(await this.index.remove({ topic, partition, group }, ids));
+        purged += removed.size;
+        for (const id of ids) if (!removed.has(id)) missing.push(`${partition}-${id}`);
       }
-      for (const id of ids) {
-        const deleted = await this.ctx.run('purge dead letters', () => this.ctx.client.xdel(key, id));
-        purged += deleted;
-        if (deleted === 0) missing.push(`${partition}-${id}`);
+    } else {
+      // Only what exists now: each partition's last ID bounds the walk, later arrivals are left alone.
+      let cursor: string | undefined;
+      const seen = new Set<string>();
+      for (;;) {
+        const page = await this.search.page(selection.scope, cursor, REPLAY_PAGE);
+        for (const [partition, ids] of byPartition(page.items.map((letter) => letter.id).filter((id) => !seen.has(id)))) {
+          purged += (await this.index.remove({ topic, partition, group }, ids)).length;
+        }
+        for (const letter of page.items) seen.add(letter.id);
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
       }
     }
-    await this.auditLog.append({ actor, action: 'purge', topic, group, to: null, selection, result: { count: purged, missing } });
+    await this.auditLog.append({ actor, action: 'purge', topic, group, to: null, selection: selection.ids ?? (selection.all ? 'all' : selection.filter), result: { count: purged, missing } });
     return { purged, missing };
   }
 
-  /** Recorded replays and purges, newest first. */
+  /**
+   * Skips the message a group's partition is stuck on (blocking retries hold it while it keeps
+   * failing): dead-letters it with reason `operator`, so the partition moves on. Audited.
+   */
+  async skip({ topic, group, partition, actor = 'admin' }: { topic: string; group: string; partition: number; actor?: string }): Promise<SkipResult> {
+    const partitions = await requireGroupTopic(this.ctx, this.registry, group, topic);
+    assertInteger('partition', partition, 0, partitions - 1);
+    if (typeof actor !== 'string' || actor.length === 0 || actor.length > 200) throw new InvalidArgumentError('actor must be a string of 1 to 200 characters.');
+    const result = await skipStuckMessage(this.ctx, { topic, group, partition, actor });
+    await this.auditLog.append({ actor, action: 'skip', topic, group, to: null, selection: [result.deadLetterId], result: { count: 1, missing: [] } });
+    return result;
+  }
+
+  /** Recorded replays, replay jobs and purges, newest first. */
   audit(options?: { limit?: number; cursor?: string }): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
     return this.auditLog.read(options);
   }
 
-  private async select(request: DeadLetterSelection) {
-    if (request === null || typeof request !== 'object') throw new InvalidArgumentError('Pass { topic, group, ids } or { topic, group, all: true }.');
-    const { topic, group, ids, all, actor = 'admin' } = request;
-    const partitions = await requireGroupTopic(this.ctx, this.registry, group, topic);
-    if (typeof actor !== 'string' || actor.length === 0 || actor.length > 200) throw new InvalidArgumentError('actor must be a string of 1 to 200 characters.');
-    const byPartition = new Map<number, string[] | 'all'>();
-    if (all === true && ids === undefined) {
-      for (const partition of range(partitions)) byPartition.set(partition, 'all');
-      return { topic, group, actor, selection: 'all' as const, byPartition };
+  private async preview(selection: Selection): Promise<ReplayPreview> {
+    if (selection.ids !== undefined) {
+      const letters = (await Promise.all(selection.ids.map((id) => this.get({ topic: selection.topic, group: selection.group, id })))).filter(
+        (letter): letter is DeadLetter => letter !== null,
+      );
+      return { dryRun: true, matched: letters.length, complete: true, sample: letters.slice(0, SAMPLE) };
     }
-    if (all !== undefined && all !== false) throw new InvalidArgumentError('Pass either ids or all: true, not both.');
+    const [counted, page] = await Promise.all([
+      isEmptyFilter(selection.filter) ? this.countAll(selection.scope) : this.search.count(selection.scope, DRY_RUN_BUDGET),
+      this.search.page(selection.scope, undefined, SAMPLE),
+    ]);
+    return { dryRun: true, matched: counted.matched, complete: counted.complete, sample: page.items };
+  }
+
+  private async countAll(scope: SearchScope): Promise<{ matched: number; complete: boolean }> {
+    const lengths = await this.ctx.run('count dead letters', () =>
+      Promise.all(range(scope.partitions).map((p) => this.ctx.client.xlen(this.ctx.keys.deadLetters(scope.topic, p, scope.group)))),
+    );
+    return { matched: lengths.reduce((a, b) => a + b, 0), complete: true };
+  }
+
+  private async replayIds(topic: string, group: string, ids: string[], to: 'group' | 'topic', cap: number): Promise<{ replayed: number; parked: string[]; missing: string[] }> {
+    let replayed = 0;
+    const found = new Set<string>();
+    const parked: string[] = [];
+    for (const [partition, streamIds] of byPartition(ids)) {
+      const ref = { topic, partition, group };
+      if (to === 'group') {
+        const done = await this.index.replay(ref, streamIds, cap);
+        replayed += done.replayed.length;
+        for (const id of done.replayed) found.add(`${partition}-${id}`);
+        for (const id of done.parked) {
+          found.add(`${partition}-${id}`);
+          parked.push(`${partition}-${id}`);
+        }
+      } else {
+        const done = await this.replayToTopic(topic, group, partition, streamIds);
+        replayed += done.length;
+        for (const id of done) found.add(`${partition}-${id}`);
+      }
+    }
+    return { replayed, parked, missing: ids.filter((id) => !found.has(id)) };
+  }
+
+  private async scope(topic: string, group: string, filter: DeadLetterFilter | undefined, maxReplays: number): Promise<SearchScope> {
+    const partitions = await requireGroupTopic(this.ctx, this.registry, group, topic);
+    assertInteger('maxReplays', maxReplays, 0, 1_000);
+    return { topic, group, partitions, filter: resolveDeadLetterFilter(filter, partitions), maxReplays };
+  }
+
+  private async select(request: DeadLetterSelection, maxReplays: number): Promise<Selection> {
+    if (request === null || typeof request !== 'object') throw new InvalidArgumentError('Pass { topic, group } with ids, all: true or a filter.');
+    const { topic, group, ids, all, filter, actor = 'admin' } = request;
+    const scope = await this.scope(topic, group, filter, maxReplays);
+    if (typeof actor !== 'string' || actor.length === 0 || actor.length > 200) throw new InvalidArgumentError('actor must be a string of 1 to 200 characters.');
+    const given = [ids !== undefined, all !== undefined && all !== false, filter !== undefined].filter(Boolean).length;
+    if (given !== 1) throw new InvalidArgumentError('Pass ids (1 to 1,000 dead-letter IDs from list()), or all: true, or a filter: exactly one of them.');
+    if (all !== undefined && all !== true && all !== false) throw new InvalidArgumentError('all must be true.');
+    if (ids === undefined) return { topic, group, actor, scope, filter: scope.filter, all: all === true };
     if (!Array.isArray(ids) || ids.length === 0 || ids.length > 1_000) {
-      throw new InvalidArgumentError('Pass ids (1 to 1,000 dead-letter IDs from list()) or all: true.');
+      throw new InvalidArgumentError('Pass ids (1 to 1,000 dead-letter IDs from list()), all: true or a filter.');
     }
     for (const id of ids) {
-      const { partition, streamId } = parseDeadLetterId(id);
-      if (partition >= partitions) throw new InvalidArgumentError(`Dead-letter id '${id}' names partition ${partition}, but '${topic}' has ${partitions}.`);
-      const list = byPartition.get(partition);
-      if (list === undefined) byPartition.set(partition, [streamId]);
-      else if (list !== 'all') list.push(streamId);
+      const { partition } = parseDeadLetterId(id);
+      if (partition >= scope.partitions) throw new InvalidArgumentError(`Dead-letter id '${id}' names partition ${partition}, but '${topic}' has ${scope.partitions}.`);
     }
-    return { topic, group, actor, selection: [...new Set(ids)], byPartition };
-  }
-
-  /** The stream IDs to work on, in chunks; for 'all', what exists now (later arrivals are left alone). */
-  private async *chunks(topic: string, group: string, partition: number, ids: string[] | 'all'): AsyncGenerator<string[]> {
-    if (ids !== 'all') {
-      for (let i = 0; i < ids.length; i += PAGE) yield ids.slice(i, i + PAGE);
-      return;
-    }
-    const key = this.ctx.keys.deadLetters(topic, partition, group);
-    const [last] = await this.ctx.run('read dead letters', () => this.ctx.client.xrevrange(key, '+', '-', 'COUNT', 1));
-    if (last === undefined) return;
-    let start = '-';
-    for (;;) {
-      const entries = await this.ctx.run('read dead letters', () => this.ctx.client.xrange(key, start, last[0], 'COUNT', PAGE));
-      if (entries.length === 0) return;
-      yield entries.map(([id]) => id);
-      start = `(${entries[entries.length - 1][0]}`;
-    }
-  }
-
-  private replayToGroup(topic: string, group: string, partition: number, ids: string[]): Promise<string[]> {
-    return this.ctx.call(SCRIPTS.replayDeadLetters, { topic, partition, group, ids });
+    return { topic, group, actor, scope, filter: scope.filter, all: false, ids: [...new Set(ids)] };
   }
 
   private async replayToTopic(topic: string, group: string, partition: number, ids: string[]): Promise<string[]> {
-    const key = this.ctx.keys.deadLetters(topic, partition, group);
     const entries = (await Promise.all(ids.map((id) => this.range(topic, group, partition, id, 1, id)))).flat();
     if (entries.length === 0) return [];
     await this.producer().sendEncoded(topic, entries.map(([, fields]) => storedMessage(fields)));
-    const found = entries.map(([id]) => id);
-    await this.ctx.run('remove replayed dead letters', () => this.ctx.client.xdel(key, ...found));
-    return found;
+    return this.index.remove({ topic, partition, group }, entries.map(([id]) => id));
   }
 
   private async range(topic: string, group: string, partition: number, start: string, count: number, end = '+'): Promise<Array<[string, Buffer[]]>> {
@@ -256,13 +348,26 @@ export class DeadLetterAdmin {
     const entries = (await this.ctx.run('read dead letters', () => this.ctx.client.xrangeBuffer(key, start, end, 'COUNT', count))) as Array<[Buffer, Buffer[]]>;
     return entries.map(([id, fields]) => [id.toString('latin1'), fields]);
   }
+}
 
-  /** Whether any dead letter follows `id` on `partition` or exists on a later partition up to `last`. */
-  private async anyAfter(topic: string, group: string, partition: number, id: string, last: number): Promise<boolean> {
-    if ((await this.range(topic, group, partition, `(${id}`, 1)).length > 0) return true;
-    for (let p = partition + 1; p <= last; p++) {
-      if ((await this.ctx.client.xlen(this.ctx.keys.deadLetters(topic, p, group))) > 0) return true;
-    }
-    return false;
+interface Selection {
+  topic: string;
+  group: string;
+  actor: string;
+  scope: SearchScope;
+  filter: Readonly<DeadLetterFilter>;
+  all: boolean;
+  ids?: string[];
+}
+
+/** Dead-letter IDs (`<partition>-<stream ID>`) grouped by partition, as stream IDs. */
+function byPartition(ids: readonly string[]): Map<number, string[]> {
+  const grouped = new Map<number, string[]>();
+  for (const id of ids) {
+    const { partition, streamId } = parseDeadLetterId(id);
+    const list = grouped.get(partition);
+    if (list === undefined) grouped.set(partition, [streamId]);
+    else list.push(streamId);
   }
+  return grouped;
 }

@@ -1,5 +1,5 @@
-/** Why a message was dead-lettered. */
-export const DEAD_LETTER_REASONS = ['handler-error', 'non-retriable', 'undecodable', 'validation', 'timeout'] as const;
+/** Why a message was dead-lettered (`operator`: an operator skipped it, see `DeadLetterAdmin.skip`). */
+export const DEAD_LETTER_REASONS = ['handler-error', 'non-retriable', 'undecodable', 'validation', 'timeout', 'operator'] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 /** A bounded, JSON-safe description of whatever a handler threw. */

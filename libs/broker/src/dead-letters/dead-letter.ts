@@ -21,6 +21,10 @@ export interface DeadLetter {
   error: { name: string; message: string; stack: string | null };
   firstFailureAt: number;
   lastFailureAt: number;
+  /** How often the message had been replayed to the group before it failed this time. */
+  replays: number;
+  /** Replayed `maxReplays` times already: left out of replays unless forced (the replay cap). */
+  parked: boolean;
   deadLetteredAt: number;
   /** The original message, unchanged. */
   message: {
@@ -34,6 +38,9 @@ export interface DeadLetter {
   };
 }
 
+/** Replays after which a message that fails again is parked. */
+export const DEFAULT_MAX_REPLAYS = 3;
+
 const ID_PATTERN = /^(\d{1,5})-(\d{1,15}-\d{1,15})$/;
 
 /** Splits a dead-letter ID into its partition and stream ID; throws on anything else. */
@@ -46,13 +53,14 @@ export function parseDeadLetterId(id: unknown): { partition: number; streamId: s
 }
 
 /** Reads a dead-letter stream entry (fields as Buffers), as `deadLetterFields` (in `dead-letter-record.ts`) and the dead-letter script wrote it. */
-export function parseDeadLetter(topic: string, group: string, partition: number, streamId: string, fields: Buffer[]): DeadLetter {
+export function parseDeadLetter(topic: string, group: string, partition: number, streamId: string, fields: Buffer[], maxReplays = DEFAULT_MAX_REPLAYS): DeadLetter {
   const diag = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i].toString('utf8');
     if (name.length > 1) diag.set(name, fields[i + 1].toString('utf8'));
   }
   const raw = readEntry(fields);
+  const replays = Number(diag.get('replays') ?? 0);
   return {
     id: `${partition}-${streamId}`,
     topic,
@@ -65,6 +73,8 @@ export function parseDeadLetter(topic: string, group: string, partition: number,
     error: { name: diag.get('errorName') ?? 'Error', message: diag.get('errorMessage') ?? '', stack: diag.get('errorStack') || null },
     firstFailureAt: Number(diag.get('firstFailureAt') ?? 0),
     lastFailureAt: Number(diag.get('lastFailureAt') ?? 0),
+    replays,
+    parked: maxReplays > 0 && replays >= maxReplays,
     deadLetteredAt: Number(streamId.split('-')[0]),
     message: { key: raw.key, value: displayValue(raw.encoding, raw.value), encoding: raw.encoding, headers: raw.headers, timestamp: raw.timestamp },
   };

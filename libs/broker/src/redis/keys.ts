@@ -81,6 +81,37 @@ export class KeySpace {
     return `${this.prefix}:${this.partitionTag(topic, partition)}:dlt:${group}`;
   }
 
+  /**
+   * The dead-letter index's tag counts: hash of tag (`reason:<reason>`, `error:<errorTag>`) → how
+   * many of the group's dead letters on the partition carry it. Lists the posting streams that exist.
+   */
+  deadLetterTags(topic: string, partition: number, group: string): string {
+    return `${this.prefix}:${this.partitionTag(topic, partition)}:dlt-ix:${group}`;
+  }
+
+  /**
+   * The dead letters carrying one tag, in dead-letter order: a stream whose entry IDs are the dead
+   * letters' IDs (a posting list; time ranges are ID ranges). `tag` as in {@link deadLetterTags}.
+   */
+  deadLetterPostings(topic: string, partition: number, group: string, tag: string): string {
+    return `${this.prefix}:${this.partitionTag(topic, partition)}:dlt-ix:${group}:${tag}`;
+  }
+
+  /** Dead letters by message key: hash of key (or `#<sha1>` of a long one) → space-separated dead-letter IDs. */
+  deadLetterKeys(topic: string, partition: number, group: string): string {
+    return `${this.prefix}:${this.partitionTag(topic, partition)}:dlt-keys:${group}`;
+  }
+
+  /** How often each message was replayed to the group: hash of the message's stream ID → count (the replay cap). */
+  deadLetterReplays(topic: string, partition: number, group: string): string {
+    return `${this.prefix}:${this.partitionTag(topic, partition)}:dlt-replays:${group}`;
+  }
+
+  /** A replay job's progress on one partition: hash of cursor, replayed, parked, done (see replay-job-step.lua). */
+  replayJobProgress(topic: string, partition: number, jobId: string): string {
+    return `${this.prefix}:${this.partitionTag(topic, partition)}:replay-job:${jobId}`;
+  }
+
   /** Counters of the group on the partition: processed, failed, retried, dead-lettered, skipped, rollbacks. */
   stats(topic: string, partition: number, group: string): string {
     return `${this.prefix}:${this.partitionTag(topic, partition)}:stats:${group}`;
@@ -96,6 +127,9 @@ export class KeySpace {
       this.delayPayloads(topic, partition, group),
       this.delayTaken(topic, partition, group),
       this.deadLetters(topic, partition, group),
+      this.deadLetterTags(topic, partition, group),
+      this.deadLetterKeys(topic, partition, group),
+      this.deadLetterReplays(topic, partition, group),
     ];
   }
 
@@ -165,6 +199,16 @@ export class KeySpace {
   /** The audit log of dead-letter operations: a stream. */
   audit(): string {
     return `${this.prefix}:{__meta}:audit`;
+  }
+
+  /** Replay jobs: hash of job id → JSON job (its selection, state and who started it). */
+  replayJobs(): string {
+    return `${this.prefix}:{__meta}:replay-jobs`;
+  }
+
+  /** Dead-letter retention per group and topic: hash of `<group>/<topic>` → JSON { maxAgeMs, maxCount }. */
+  deadLetterRetention(): string {
+    return `${this.prefix}:{__meta}:dlt-retention`;
   }
 
   /** The maintenance controller's leader lease. */

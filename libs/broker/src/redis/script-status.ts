@@ -29,6 +29,8 @@ export const SCRIPT_STATUSES = [
   'kind',
   /** Live members of the share group use another setting. */
   'conflict',
+  /** A dead-letter removal lacked the posting key of a tag that appeared meanwhile; nothing changed (read the tags again). */
+  'retag',
 ] as const;
 
 export type ScriptStatus = (typeof SCRIPT_STATUSES)[number];

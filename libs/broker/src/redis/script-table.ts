@@ -1,4 +1,5 @@
 import * as admin from './specs/admin.js';
+import * as deadLetters from './specs/dead-letters.js';
 import * as ownership from './specs/ownership.js';
 import * as producing from './specs/produce.js';
 import * as share from './specs/share.js';
@@ -34,7 +35,10 @@ export const SCRIPTS = {
   partitionOffsets: admin.partitionOffsets,
   groupOffsets: admin.groupOffsets,
   trimByAge: admin.trimByAge,
-  replayDeadLetters: admin.replayDeadLetters,
+  replayDeadLetters: deadLetters.replayDeadLetters,
+  removeDeadLetters: deadLetters.removeDeadLetters,
+  searchDeadLetters: deadLetters.searchDeadLetters,
+  replayJobStep: deadLetters.replayJobStep,
   acquireController: admin.acquireController,
   releaseController: admin.releaseController,
 } as const;

@@ -29,6 +29,9 @@ export const SCRIPT_NAMES = [
   'share-member',
   'share-leave',
   'replay-dead-letters',
+  'remove-dead-letters',
+  'search-dead-letters',
+  'replay-job-step',
   'acquire-controller',
   'release-controller',
 ] as const;

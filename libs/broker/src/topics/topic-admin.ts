@@ -128,7 +128,15 @@ export class TopicAdmin {
       range(config.partitions).map(async (partition) => {
         const log = this.ctx.keys.log(topic, partition);
         const groups = await this.ctx.run(`list groups of '${topic}'`, () => readGroupNames(this.ctx, log));
-        const keys = [...this.ctx.keys.partitionKeys(topic, partition), ...groups.flatMap((group) => this.ctx.keys.groupPartitionKeys(topic, partition, group))];
+        // The dead-letter index's posting streams are one per tag: its tag hash names them.
+        const postings = await this.ctx.run(`list dead-letter index keys of '${topic}'`, () =>
+          Promise.all(groups.map(async (group) => (await this.ctx.client.hkeys(this.ctx.keys.deadLetterTags(topic, partition, group))).map((tag) => this.ctx.keys.deadLetterPostings(topic, partition, group, tag)))),
+        );
+        const keys = [
+          ...this.ctx.keys.partitionKeys(topic, partition),
+          ...groups.flatMap((group) => this.ctx.keys.groupPartitionKeys(topic, partition, group)),
+          ...postings.flat(),
+        ];
         await this.ctx.run(`delete partition ${partition} of '${topic}'`, () => this.ctx.client.del(...keys));
       }),
     );

@@ -11,6 +11,11 @@
   KEYS[5]  payloads    hash    payloads of the delay queue
   KEYS[6]  taken       hash    stream ID → token of the worker that took it from the delay queue
   KEYS[7]  dlt         stream  the group's dead letters for the partition
+  KEYS[8]  tags        hash    the dead-letter index's tag counts (see lib/dead-letter-index.lua)
+  KEYS[9]  keys        hash    message key → dead-letter IDs
+  KEYS[10] reasonIx    stream  posting stream of the reason's tag
+  KEYS[11] errorIx     stream  posting stream of the error name's tag
+  KEYS[12] replays     hash    message stream ID → times replayed to the group
   ARGV[1]  group       string
   ARGV[2]  token       string
   ARGV[3]  id          string  stream ID of the message
@@ -28,14 +33,17 @@
            longer pending / taken by this token, or its offset holds another message — the ID of
            the dead letter an earlier call wrote for it when one is among the newest, else ''.
   Notes    firstFailureAt comes from the failure record when earlier attempts failed; times come
-           from the Redis clock. No allow-oom: under maxmemory the message stays where it is.
+           from the Redis clock. The dead letter is indexed in the same step, and records how often
+           the message was replayed before ('replays', the replay cap's count). No allow-oom: under maxmemory the message stays where it is.
 ]]
 --#include lib/clock.lua
 --#include lib/entries.lua
 --#include lib/message.lua
 --#include lib/share.lua
+--#include lib/dead-letter-index.lua
 
 local log, lease, attempts, stats, payloads, taken, dlt = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local tags, keys, reasonIx, errorIx, replays = KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 local group, token, id, messageId, source, failed = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local sharedDelivery = string.match(source, '^shared:(%d+)$')
 if not sharedDelivery and redis.call('GET', lease) ~= token then
@@ -74,7 +82,22 @@ entry[#entry + 1] = 'firstFailureAt'
 entry[#entry + 1] = tostring(record.firstFailureAt)
 entry[#entry + 1] = 'lastFailureAt'
 entry[#entry + 1] = tostring(now)
+local replayed = redis.call('HGET', replays, id)
+if replayed then
+  entry[#entry + 1] = 'replays'
+  entry[#entry + 1] = replayed
+end
+local reason, errorName, key = 'handler-error', '', nil
+for i = 8, 7 + nDiag, 2 do
+  if ARGV[i] == 'reason' then reason = ARGV[i + 1] elseif ARGV[i] == 'errorName' then errorName = ARGV[i + 1] end
+end
+for i = 8 + nDiag, #ARGV - 1, 2 do
+  if ARGV[i] == 'k' then key = ARGV[i + 1] end
+end
+local mismatch = checkIndexKeys(reasonIx, errorIx, reason, errorName)
+if mismatch then return mismatch end
 local dltId = redis.call('XADD', dlt, '*', unpack(entry))
+indexDeadLetter(tags, keys, reasonIx, errorIx, dltId, reason, errorName, key)
 
 if source ~= 'delay' then
   redis.call('XACK', log, group, id)

@@ -111,18 +111,6 @@ export const trimByAge = spec<PartitionRef & { maxAgeMs: number; maxEntries: num
   describe: (input) => `enforce retention on ${where(input)}`,
 });
 
-/** Sends dead letters back to the group that failed them (see replay-dead-letters.lua). */
-export const replayDeadLetters = spec<PartitionRef & { group: string; ids: readonly string[] }, string[]>({
-  name: 'replay-dead-letters',
-  keys: (keys, { topic, partition, group }) => [
-    keys.deadLetters(topic, partition, group), keys.delayQueue(topic, partition, group),
-    keys.delayPayloads(topic, partition, group), keys.attempts(topic, partition, group),
-  ],
-  args: (input) => [...input.ids],
-  parse: (reply) => list(reply).map(text),
-  describe: () => 'replay dead letters',
-});
-
 export type AcquireControllerReply = { held: true; epoch: number } | { held: false; epoch: number; remainingMs: number; holder: string };
 
 /** Campaigns for, or renews, the controller's leader lease. */

@@ -1,3 +1,4 @@
+import { diagnosticValue, errorTag, reasonTag } from '../../dead-letters/dead-letter-tags.js';
 import type { ScriptArg } from '../scripts.js';
 import { failureList, list, num, spec, text, texts, where, type OwnedPartitionRef } from '../script-spec.js';
 import { statusOf } from '../script-status.js';
@@ -205,10 +206,17 @@ export interface DeadLetterInput extends OwnedPartitionRef, MessageRef {
 /** Moves a message to the group's dead-letter topic (see dead-letter.lua). */
 export const deadLetter = spec<DeadLetterInput, { status: 'ok' | 'stale'; deadLetterId: string } | { status: 'fenced' }>({
   name: 'dead-letter',
-  keys: (keys, { topic, partition, group }) => [
-    keys.log(topic, partition), keys.lease(topic, partition, group), keys.attempts(topic, partition, group), keys.stats(topic, partition, group),
-    keys.delayPayloads(topic, partition, group), keys.delayTaken(topic, partition, group), keys.deadLetters(topic, partition, group),
-  ],
+  keys: (keys, input) => {
+    const { topic, partition, group } = input;
+    return [
+      keys.log(topic, partition), keys.lease(topic, partition, group), keys.attempts(topic, partition, group), keys.stats(topic, partition, group),
+      keys.delayPayloads(topic, partition, group), keys.delayTaken(topic, partition, group), keys.deadLetters(topic, partition, group),
+      keys.deadLetterTags(topic, partition, group), keys.deadLetterKeys(topic, partition, group),
+      keys.deadLetterPostings(topic, partition, group, reasonTag(diagnosticValue(input.diagnostics, 'reason') ?? 'handler-error')),
+      keys.deadLetterPostings(topic, partition, group, errorTag(diagnosticValue(input.diagnostics, 'errorName') ?? '')),
+      keys.deadLetterReplays(topic, partition, group),
+    ];
+  },
   args: (input) => [
     input.group, input.token, input.id, input.messageId, input.source, input.failed ? '1' : '0',
     input.diagnostics.length, ...input.diagnostics, ...input.fields,
