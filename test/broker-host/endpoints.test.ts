@@ -197,6 +197,7 @@ describe('broker host endpoints', () => {
       '/api/v1/groups/{group}/topics/{topic}',
       '/api/v1/groups/{group}/topics/{topic}/lag-history',
       '/api/v1/groups/{group}/topics/{topic}/reset-offsets',
+      '/api/v1/session',
       '/api/v1/topics',
       '/api/v1/topics/{topic}',
       '/api/v1/topics/{topic}/messages',

@@ -353,7 +353,7 @@ describe('broker host under hostile input', () => {
   });
 });
 
-type PropertySchema = { nullable?: boolean; $ref?: string; items?: PropertySchema };
+type PropertySchema = { nullable?: boolean; $ref?: string; items?: PropertySchema; allOf?: PropertySchema[]; oneOf?: PropertySchema[]; anyOf?: PropertySchema[] };
 type ObjectSchema = { properties: Record<string, PropertySchema> };
 
 /** The component schemas request bodies use, directly or nested; response schemas are left out. */
@@ -365,6 +365,7 @@ function requestBodySchemas(document: {
   const visit = (schema: PropertySchema | undefined): void => {
     if (schema === undefined) return;
     if (schema.items) visit(schema.items);
+    for (const part of [...(schema.allOf ?? []), ...(schema.oneOf ?? []), ...(schema.anyOf ?? [])]) visit(part);
     if (schema.$ref === undefined) return;
     const name = schema.$ref.split('/').pop()!;
     if (name in schemas) return;

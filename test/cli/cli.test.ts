@@ -153,7 +153,7 @@ describe('brook on Redis', { timeout: 90_000 }, () => {
     await waitFor(() => billing.seen.length === 4, { message: 'billing to process 4 messages' });
 
     const listed = await brookCli(['groups', 'list', '--json']);
-    expect(listed.json()[0]).toEqual([{ group: 'billing', kind: 'exclusive', topics: [topic], members: 1 }]);
+    expect(listed.json()[0]).toEqual([{ group: 'billing', kind: 'exclusive', topics: [topic], members: 1, lag: 0, lagSeconds: 0 }]);
     const described = await brookCli(['groups', 'describe', 'billing']);
     expect(described.stdout).toMatch(/Group: billing \(exclusive\) {2}Topic: \S+ {2}Members: 1 {2}Lag: 0/);
 

@@ -1,4 +1,4 @@
-import type { DeadLetter, Message, PeekedMessage } from '@brook/broker';
+import type { DeadLetter, Message, PeekedMessage, ReplayJobStatus } from '@brook/broker';
 import { CommandError, EXIT, exitCodeFor } from './exit-codes.js';
 import type { Operations } from './operations.js';
 
@@ -87,10 +87,30 @@ export class HostOperations implements Operations {
     return this.call<Awaited<ReturnType<Operations['countDeadLetters']>>>('GET', `/api/v1/dead-letters/count?${query(request)}`);
   }
   replayDeadLetters(request: Parameters<Operations['replayDeadLetters']>[0]) {
-    return this.call<{ replayed: number; missing: string[] }>('POST', '/api/v1/dead-letters/replay', request);
+    return this.call<Awaited<ReturnType<Operations['replayDeadLetters']>>>('POST', '/api/v1/dead-letters/replay', request);
   }
   purgeDeadLetters(request: Parameters<Operations['purgeDeadLetters']>[0]) {
-    return this.call<{ purged: number; missing: string[] }>('POST', '/api/v1/dead-letters/purge', request);
+    return this.call<Awaited<ReturnType<Operations['purgeDeadLetters']>>>('POST', '/api/v1/dead-letters/purge', request);
+  }
+  async replayJobs() {
+    return (await this.call<{ items: Awaited<ReturnType<Operations['replayJobs']>> }>('GET', '/api/v1/dead-letters/replays')).items;
+  }
+  replayJob(id: string) {
+    return this.orNull(this.call<ReplayJobStatus>('GET', `/api/v1/dead-letters/replays/${enc(id)}`));
+  }
+  cancelReplayJob(id: string) {
+    return this.orNull(this.call<ReplayJobStatus>('POST', `/api/v1/dead-letters/replays/${enc(id)}/cancel`));
+  }
+  skip(request: Parameters<Operations['skip']>[0]) {
+    return this.call<Awaited<ReturnType<Operations['skip']>>>('POST', '/api/v1/dead-letters/skip', request);
+  }
+  private async orNull<T>(answer: Promise<T>): Promise<T | null> {
+    try {
+      return await answer;
+    } catch (error) {
+      if (error instanceof CommandError && error.exitCode === EXIT.NOT_FOUND) return null;
+      throw error;
+    }
   }
   audit(request: Parameters<Operations['audit']>[0]) {
     return this.call<Awaited<ReturnType<Operations['audit']>>>('GET', `/api/v1/dead-letters/audit?${query(request)}`);

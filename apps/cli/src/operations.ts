@@ -9,7 +9,11 @@ import type {
   Message,
   PeekedMessage,
   RecordMetadata,
+  ReplayJobStatus,
+  ReplayPreview,
   ReplayRequest,
+  ReplayResult,
+  SkipResult,
   ResetTarget,
   TopicDescription,
 } from '@brook/broker';
@@ -21,7 +25,7 @@ export interface MessagePage {
 }
 
 /** What a dead-letter selection (replay, purge) needs. */
-export type DeadLetterTarget = Pick<ReplayRequest, 'topic' | 'group' | 'ids' | 'all'>;
+export type DeadLetterTarget = Pick<ReplayRequest, 'topic' | 'group' | 'ids' | 'all' | 'filter'>;
 
 /**
  * Everything the command line does, the same whether it talks to Redis directly (the library's
@@ -46,8 +50,12 @@ export interface Operations {
   listDeadLetters(query: DeadLetterQuery): Promise<{ items: DeadLetter[]; nextCursor: string | null }>;
   getDeadLetter(request: { topic: string; group: string; id: string }): Promise<DeadLetter | null>;
   countDeadLetters(request: { topic?: string; group?: string }): Promise<DeadLetterCount>;
-  replayDeadLetters(request: DeadLetterTarget & { to: 'group' | 'topic' }): Promise<{ replayed: number; missing: string[] }>;
-  purgeDeadLetters(request: DeadLetterTarget): Promise<{ purged: number; missing: string[] }>;
+  replayDeadLetters(request: DeadLetterTarget & { to: 'group' | 'topic'; dryRun?: boolean; force?: boolean; maxPerSecond?: number }): Promise<ReplayResult | ReplayPreview>;
+  purgeDeadLetters(request: DeadLetterTarget & { dryRun?: boolean }): Promise<{ purged: number; missing: string[] } | ReplayPreview>;
+  replayJobs(): Promise<ReplayJobStatus[]>;
+  replayJob(id: string): Promise<ReplayJobStatus | null>;
+  cancelReplayJob(id: string): Promise<ReplayJobStatus | null>;
+  skip(request: { topic: string; group: string; partition: number }): Promise<SkipResult>;
   audit(request: { limit?: number }): Promise<{ items: AuditEntry[]; nextCursor: string | null }>;
   close(): Promise<void>;
 }

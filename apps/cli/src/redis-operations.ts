@@ -72,6 +72,18 @@ export class RedisOperations implements Operations {
   purgeDeadLetters(request: Parameters<Operations['purgeDeadLetters']>[0]) {
     return this.admin.deadLetters.purge({ ...request, actor: actor() });
   }
+  replayJobs() {
+    return this.admin.deadLetters.listReplayJobs();
+  }
+  replayJob(id: string) {
+    return this.admin.deadLetters.replayJob(id);
+  }
+  cancelReplayJob(id: string) {
+    return this.admin.deadLetters.cancelReplayJob(id, actor());
+  }
+  skip(request: Parameters<Operations['skip']>[0]) {
+    return this.admin.deadLetters.skip({ ...request, actor: actor() });
+  }
   audit(request: Parameters<Operations['audit']>[0]) {
     return this.admin.deadLetters.audit(request);
   }

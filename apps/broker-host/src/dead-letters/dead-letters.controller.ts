@@ -6,7 +6,7 @@ import { CurrentPrincipal } from '../auth/principal.decorator.js';
 import { RequireRole } from '../auth/require-role.decorator.js';
 import { BROOK } from '../brook/brook.tokens.js';
 import { toMessageView } from '../messages/message-view.js';
-import { AuditQuery, CountDeadLettersQuery, DeadLetterRetentionDto, DeadLetterScope, DeadLetterSelectionDto, ListDeadLettersQuery, ReplayDto, SkipDto } from './dead-letters.dto.js';
+import { AuditQuery, CountDeadLettersQuery, DeadLetterRetentionDto, DeadLetterScope, ListDeadLettersQuery, PurgeDto, ReplayDto, SkipDto } from './dead-letters.dto.js';
 
 /** `/api/v1/dead-letters`: list, inspect, count, replay, purge, audit. */
 @ApiTags('dead letters')
@@ -89,8 +89,8 @@ export class DeadLettersController {
   @Post('purge')
   @HttpCode(200)
   @RequireRole('admin')
-  @ApiOperation({ summary: 'Deletes dead letters for good. Recorded in the audit log.' })
-  purge(@Body() body: DeadLetterSelectionDto, @CurrentPrincipal() principal: Principal): Promise<{ purged: number; missing: string[] }> {
+  @ApiOperation({ summary: 'Deletes dead letters for good (dryRun: only counts and samples them). Recorded in the audit log.' })
+  purge(@Body() body: PurgeDto, @CurrentPrincipal() principal: Principal): Promise<{ purged: number; missing: string[] } | ReplayPreview> {
     return this.brook.admin().deadLetters.purge({ ...body, filter: body.filter as DeadLetterFilter | undefined, actor: principal.name });
   }
 

@@ -173,6 +173,13 @@ export class DeadLetterSelectionDto extends DeadLetterScope {
 }
 
 /** Body of `POST /api/v1/dead-letters/replay`. */
+export class PurgeDto extends DeadLetterSelectionDto {
+  @ApiPropertyOptional({ default: false, description: 'Only count what matches and return a sample; change nothing.' })
+  @Optional()
+  @IsBoolean()
+  dryRun?: boolean;
+}
+
 export class ReplayDto extends DeadLetterSelectionDto {
   @ApiPropertyOptional({
     enum: ['group', 'topic'],

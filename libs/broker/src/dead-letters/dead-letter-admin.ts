@@ -219,8 +219,18 @@ export class DeadLetterAdmin {
     return this.jobs.list();
   }
 
-  /** Deletes dead letters for good: by `ids`, `all: true` or `filter`, in batches. */
-  async purge(request: DeadLetterSelection): Promise<{ purged: number; missing: string[] }> {
+  /**
+   * Deletes dead letters for good: by `ids`, `all: true` or `filter`, in batches. With
+   * `dryRun: true` it only counts and samples what matches, parked ones included.
+   */
+  async purge(request: DeadLetterSelection & { dryRun: true }): Promise<ReplayPreview>;
+  async purge(request: DeadLetterSelection & { dryRun?: false }): Promise<{ purged: number; missing: string[] }>;
+  async purge(request: DeadLetterSelection & { dryRun?: boolean }): Promise<{ purged: number; missing: string[] } | ReplayPreview>;
+  async purge(request: DeadLetterSelection & { dryRun?: boolean }): Promise<{ purged: number; missing: string[] } | ReplayPreview> {
+    const dryRun = request?.dryRun ?? false;
+    if (typeof dryRun !== 'boolean') throw new InvalidArgumentError('dryRun must be true or false.');
+    // Parked dead letters are purged like any other: nothing is left out for the replay cap.
+    if (dryRun) return this.preview(await this.select(request, 0));
     const selection = await this.select(request, DEFAULT_MAX_REPLAYS);
     const { topic, group, actor } = selection;
     let purged = 0;

@@ -65,7 +65,10 @@ export async function deleteGroup(ctx: BrookContext, registry: TopicRegistry, au
             throw error;
           }),
         );
-        const removed = await ctx.run(`delete '${group}' state on partition ${partition} of '${topic}'`, () => client.del(...keys.groupPartitionKeys(topic, partition, group)));
+        // The dead-letter index's posting streams are named by the tags its count hash lists.
+        const tags = await ctx.run(`read the dead-letter index of '${group}'`, () => client.hkeys(keys.deadLetterTags(topic, partition, group)));
+        const postings = tags.map((tag) => keys.deadLetterPostings(topic, partition, group, tag));
+        const removed = await ctx.run(`delete '${group}' state on partition ${partition} of '${topic}'`, () => client.del(...keys.groupPartitionKeys(topic, partition, group), ...postings));
         return removed + Number(destroyed);
       }),
     );

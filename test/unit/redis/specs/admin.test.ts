@@ -12,13 +12,13 @@ describe('groupOffsets.parse', () => {
   it('reads a positioned group with its stats', () => {
     expect(groupOffsets.parse([1, 50, 10, 48, 2, 47, 'member-a:3', 4, 1, ['failed', 6, 'deadLettered', 1]])).toEqual({
       state: 1, highOffset: 50, lowOffset: 10, lastDeliveredSeq: 48, pending: 2, minPendingSeq: 47, owner: 'member-a:3',
-      retrying: 4, deadLettered: 1, stats: new Map([['failed', 6], ['deadLettered', 1]]),
+      retrying: 4, deadLettered: 1, stats: new Map([['failed', 6], ['deadLettered', 1]]), oldestOffset: -1, oldestAppendMs: -1, nowMs: 0,
     });
   });
 
   it('reads the short reply of a partition without a log with neutral values', () => {
     expect(groupOffsets.parse([-1])).toEqual({
-      state: -1, highOffset: 0, lowOffset: 0, lastDeliveredSeq: 0, pending: 0, minPendingSeq: -1, owner: '', retrying: 0, deadLettered: 0, stats: new Map(),
+      state: -1, highOffset: 0, lowOffset: 0, lastDeliveredSeq: 0, pending: 0, minPendingSeq: -1, owner: '', retrying: 0, deadLettered: 0, stats: new Map(), oldestOffset: -1, oldestAppendMs: -1, nowMs: 0,
     });
   });
 });

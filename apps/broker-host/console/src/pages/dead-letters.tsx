@@ -14,32 +14,32 @@ export interface DeadLetterFilter {
   to: string;
 }
 
-/** The filter as the API's query parameters (times as epoch milliseconds). */
-function filterParams(filter: DeadLetterFilter) {
-  return {
-    topic: filter.topic,
-    group: filter.group,
+/** The search filter as the API takes it (times as epoch milliseconds); empty when nothing narrows it. */
+function searchFilter(filter: DeadLetterFilter) {
+  const search = {
     reason: filter.reason || undefined,
-    errorText: filter.errorText || undefined,
+    errorMessage: filter.errorText || undefined,
     key: filter.key || undefined,
-    failedFrom: filter.from === '' ? undefined : Date.parse(filter.from),
-    failedTo: filter.to === '' ? undefined : Date.parse(filter.to),
+    from: filter.from === '' ? undefined : Date.parse(filter.from),
+    to: filter.to === '' ? undefined : Date.parse(filter.to),
   };
+  return Object.fromEntries(Object.entries(search).filter(([, value]) => value !== undefined));
 }
 
 type Action = { kind: 'replay'; to: 'group' | 'topic' } | { kind: 'purge' };
 
 interface Preview {
   matched: number;
+  complete?: boolean;
   sample: DeadLetterView[];
 }
 
 interface ReplayJob {
   id: string;
-  state: string;
-  total?: number;
-  moved?: number;
-  replayed?: number;
+  state: 'running' | 'done' | 'cancelled';
+  matched: number;
+  replayed: number;
+  parked: number;
 }
 
 export function DeadLettersPage({ session }: { session: Session }) {
@@ -58,7 +58,7 @@ export function DeadLettersPage({ session }: { session: Session }) {
     () =>
       filter === null || session.role === 'viewer'
         ? Promise.resolve(undefined)
-        : api<{ items: DeadLetterView[]; nextCursor: string | null }>(`${API}/dead-letters${query({ ...filterParams(filter), cursor, limit: 50 })}`),
+        : api<{ items: DeadLetterView[]; nextCursor: string | null }>(`${API}/dead-letters${query({ topic: filter.topic, group: filter.group, ...searchFilter(filter), cursor, limit: 50 })}`),
     [filter, cursor],
   );
   const counts = useData(() => api<{ total: number; byTopicAndGroup: Array<{ topic: string; group: string; count: number }> }>(`${API}/dead-letters/count`), [outcome], 10_000);
@@ -70,8 +70,12 @@ export function DeadLettersPage({ session }: { session: Session }) {
     setOpen(null);
     setFilter({ ...draft });
   };
-  const selection = () =>
-    selected.size > 0 ? { topic: filter!.topic, group: filter!.group, ids: [...selected] } : { ...filterParams(filter!), all: true };
+  const selection = () => {
+    const scope = { topic: filter!.topic, group: filter!.group };
+    if (selected.size > 0) return { ...scope, ids: [...selected] };
+    const search = searchFilter(filter!);
+    return Object.keys(search).length === 0 ? { ...scope, all: true } : { ...scope, filter: search };
+  };
   const dryRun = async (action: Action) => {
     setFailure(undefined);
     try {
@@ -88,20 +92,20 @@ export function DeadLettersPage({ session }: { session: Session }) {
     if (pending === null) return;
     const { action } = pending;
     try {
-      const answer = await api<{ replayed?: number; purged?: number; missing?: string[]; job?: ReplayJob }>(`${API}/dead-letters/${action.kind}`, {
+      const answer = await api<{ replayed?: number; purged?: number; missing?: string[]; parked?: string[]; job?: ReplayJob | null }>(`${API}/dead-letters/${action.kind}`, {
         method: 'POST',
         body: { ...selection(), ...(action.kind === 'replay' ? { to: action.to } : {}) },
       });
-      if (answer.job !== undefined) {
+      if (answer.job) {
         setJob(answer.job);
         void follow(answer.job.id);
       }
       setOutcome(
         action.kind === 'purge'
           ? `Purged ${answer.purged ?? 0} dead letters.`
-          : answer.job !== undefined
+          : answer.job
             ? `Replay job ${answer.job.id} started.`
-            : `Replayed ${answer.replayed ?? 0} dead letters to the ${action.to}.`,
+            : `Replayed ${answer.replayed ?? 0} dead letters to the ${action.to}${answer.parked?.length ? `; ${answer.parked.length} parked by the replay cap` : ''}.`,
       );
       setSelected(new Set());
       page.reload();
@@ -116,7 +120,7 @@ export function DeadLettersPage({ session }: { session: Session }) {
       const current = await api<ReplayJob>(`${API}/dead-letters/replays/${enc(id)}`).catch(() => null);
       if (current === null) return;
       setJob(current);
-      if (!['pending', 'running', 'queued'].includes(current.state)) return page.reload();
+      if (current.state !== 'running') return page.reload();
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   };
@@ -190,12 +194,10 @@ export function DeadLettersPage({ session }: { session: Session }) {
       {outcome === undefined ? null : <p role="status">{outcome}</p>}
       {job === null ? null : (
         <div role="status" aria-label="Replay job">
-          Replay job {job.id}: {job.state}
-          {job.total === undefined ? null : (
-            <progress max={job.total} value={job.moved ?? job.replayed ?? 0}>
-              {job.moved ?? job.replayed ?? 0} of {job.total}
-            </progress>
-          )}
+          Replay job {job.id}: {job.state}, {job.replayed} of {job.matched} replayed{job.parked > 0 ? `, ${job.parked} parked` : ''}
+          <progress max={Math.max(job.matched, 1)} value={job.replayed}>
+            {job.replayed} of {job.matched}
+          </progress>
         </div>
       )}
       {filter === null || session.role === 'viewer' ? null : (
@@ -292,7 +294,8 @@ export function DeadLettersPage({ session }: { session: Session }) {
           onCancel={() => setPending(null)}
         >
           <p data-testid="dry-run">
-            Dry run: {pending.preview.matched} dead letter{pending.preview.matched === 1 ? '' : 's'} match. Nothing has changed yet.
+            Dry run: {pending.preview.matched}
+            {pending.preview.complete === false ? ' or more' : ''} dead letter{pending.preview.matched === 1 ? '' : 's'} match. Nothing has changed yet.
           </p>
           <Table
             caption="Sample"
