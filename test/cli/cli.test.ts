@@ -216,7 +216,7 @@ describe('brook on Redis', { timeout: 90_000 }, () => {
     const listed = await brookCli(['dlt', 'list', ...scope, '--json']);
     const letters = listed.json();
     expect(letters.map((letter) => letter.offset).sort()).toEqual(deadLetters.map((event) => event.offset).sort());
-    expect((await brookCli(['dlt', 'list', ...scope])).stdout).toMatch(/^ID\s+OFFSET\s+REASON\s+ATTEMPTS\s+ERROR\s+KEY\s+FAILED\n/);
+    expect((await brookCli(['dlt', 'list', ...scope])).stdout).toMatch(/^ID\s+OFFSET\s+REASON\s+ATTEMPTS\s+REPLAYS\s+ERROR\s+KEY\s+FAILED\n/);
 
     const shown = await brookCli(['dlt', 'show', letters[0].id, ...scope]);
     expect(shown.stdout).toContain(`Error:     Error: cannot bill order ${letters[0].message.value.id}`);
@@ -225,6 +225,12 @@ describe('brook on Redis', { timeout: 90_000 }, () => {
 
     const dryRun = await brookCli(['dlt', 'replay', ...scope, '--all', '--dry-run', '--json']);
     expect(dryRun.json()[0]).toMatchObject({ dryRun: true, matched: 3 });
+    // Search by key and by error text, and a dry run by filter.
+    expect((await brookCli(['dlt', 'list', ...scope, '--key', 'f1', '--json'])).json().map((letter) => letter.message.key)).toEqual(['f1']);
+    expect((await brookCli(['dlt', 'list', ...scope, '--error-text', 'BILL ORDER 2', '--json'])).json().map((letter) => letter.message.key)).toEqual(['f2']);
+    const byFilter = await brookCli(['dlt', 'purge', ...scope, '--reason', 'handler-error', '--dry-run']);
+    expect(byFilter.stdout).toContain('Would purge 3 dead letters; nothing changed');
+    expect((await brookCli(['dlt', 'replay', ...scope, '--all', '--key', 'f1'])).code).toBe(2);
     expect((await brook.admin().deadLetters.count({ topic, group: 'billing' })).total).toBe(3);
 
     state.failing = false;
