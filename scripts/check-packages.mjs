@@ -40,6 +40,15 @@ function run(command, args, cwd, env = {}) {
   execFileSync(command, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
 }
 
+/** `run` without blocking: the Nest majors are checked side by side (mostly waiting on the registry). */
+function runAsync(command, args, cwd, env = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} in ${cwd} exited with ${signal ?? code}`))));
+  });
+}
+
 /** The README's install commands: the `npm pack` and `npm install` lines of the block under "## Install". */
 function readmeInstall() {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -265,7 +274,7 @@ try {
   const hostInstall = readmeHostInstall();
   run('npm', ['pack', '-w', 'apps/broker-host', '--pack-destination', tarballs, '--silent'], root);
   const hostListing = execFileSync('tar', ['-tzf', join(tarballs, 'brook-broker-host-0.1.0.tgz')], { encoding: 'utf8' }).trim().split('\n');
-  for (const needed of ['package/package.json', 'package/README.md', 'package/LICENSE', 'package/dist/main.js', 'package/dist/host.js']) {
+  for (const needed of ['package/package.json', 'package/README.md', 'package/LICENSE', 'package/dist/main.js', 'package/dist/host.js', 'package/dist/console/serve-console.js', 'package/dist/ui/index.html']) {
     if (!hostListing.includes(needed)) throw new Error(`brook-broker-host-0.1.0.tgz lacks ${needed}`);
   }
   if (hostListing.some((file) => file.startsWith('package/src/'))) throw new Error('brook-broker-host-0.1.0.tgz holds its sources');
@@ -278,7 +287,7 @@ try {
   const health = await checkHost(hostDir, `${redis.url}/15`);
   log(`host: npx brook-host answered GET /health 200 ${(health.startMs / 1000).toFixed(1)} s after it started (${JSON.stringify(health.info)})`);
 
-  for (const major of majors) {
+  const checkMajor = async (major) => {
     const kind = major >= 12 ? 'esm' : 'cjs';
     const app = join(work, `nest-${major}`);
     mkdirSync(join(app, 'src'), { recursive: true });
@@ -288,20 +297,24 @@ try {
     writeFileSync(join(app, 'src', 'main.ts'), MAIN);
     const quiet = ['--no-audit', '--no-fund', '--loglevel=error'];
     // The application as it was before Brook: Nest and its usual companions.
-    run('npm', ['install', ...quiet, `@nestjs/common@^${major}`, `@nestjs/core@^${major}`, 'reflect-metadata@^0.2.0', 'rxjs@^7.8.0', `typescript@${APP[kind].typescript}`, '@types/node@^20.19.0', `@nestjs/cli@^${major}`], app);
+    await runAsync('npm', ['install', ...quiet, `@nestjs/common@^${major}`, `@nestjs/core@^${major}`, 'reflect-metadata@^0.2.0', 'rxjs@^7.8.0', `typescript@${APP[kind].typescript}`, '@types/node@^20.19.0', `@nestjs/cli@^${major}`], app);
     const versions = JSON.parse(readFileSync(join(app, 'node_modules/@nestjs/core/package.json'), 'utf8')).version;
     log(`Nest ${major}: scratch ${kind === 'esm' ? 'ESM' : 'CommonJS'} app with @nestjs/core ${versions}; installing: ${install}`);
     const [npmCmd, ...installArgs] = words(install, destination, tarballs);
-    run(npmCmd, [...installArgs, ...quiet], app);
-    run(process.execPath, [join(app, 'node_modules/@nestjs/cli/bin/nest.js'), 'build'], app);
-    run(process.execPath, ['dist/main.js'], app, { REDIS_URL: `${redis.url}/${major}` });
+    await runAsync(npmCmd, [...installArgs, ...quiet], app);
+    await runAsync(process.execPath, [join(app, 'node_modules/@nestjs/cli/bin/nest.js'), 'build'], app);
+    await runAsync(process.execPath, ['dist/main.js'], app, { REDIS_URL: `${redis.url}/${major}` });
     log(`Nest ${major}: @Subscribe ok; adding @nestjs/microservices@^${major} for the transport`);
-    run('npm', ['install', ...quiet, `@nestjs/microservices@^${major}`], app);
+    await runAsync('npm', ['install', ...quiet, `@nestjs/microservices@^${major}`], app);
     writeFileSync(join(app, 'src', 'transport.ts'), TRANSPORT);
-    run(process.execPath, [join(app, 'node_modules/@nestjs/cli/bin/nest.js'), 'build'], app);
-    run(process.execPath, ['dist/transport.js'], app, { REDIS_URL: `${redis.url}/${major}` });
+    await runAsync(process.execPath, [join(app, 'node_modules/@nestjs/cli/bin/nest.js'), 'build'], app);
+    await runAsync(process.execPath, ['dist/transport.js'], app, { REDIS_URL: `${redis.url}/${major}` });
     log(`Nest ${major}: ok`);
-  }
+  };
+  // Side by side: each major has its own scratch app and Redis database; their installs mostly wait on the registry.
+  const results = await Promise.allSettled(majors.map(checkMajor));
+  const failures = results.flatMap((result, i) => (result.status === 'rejected' ? [`Nest ${majors[i]}: ${result.reason instanceof Error ? result.reason.message : result.reason}`] : []));
+  if (failures.length > 0) throw new Error(failures.join('; '));
 } catch (error) {
   failed = true;
   console.error(`packages: FAILED: ${error instanceof Error ? error.message : error}`);

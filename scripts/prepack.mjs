@@ -1,4 +1,4 @@
-// `prepack` of a library (run by `npm pack` / `npm publish` in libs/<name>): removes the package's
+// `prepack` of a package (run by `npm pack` / `npm publish` in libs/<name> and apps/broker-host): removes the package's
 // dist, compiles it with `tsc -b` (which also brings referenced libraries up to date) and copies
 // its Lua scripts next to the JavaScript, so the tarball never holds stale or missing files.
 import { execFileSync } from 'node:child_process';
@@ -19,3 +19,10 @@ function copyLua(from, to) {
   }
 }
 if (existsSync(join(pkg, 'src'))) copyLua(join(pkg, 'src'), join(pkg, 'dist'));
+
+// The broker host's console: a static bundle built by Vite into dist/ui.
+const consoleConfig = join(pkg, 'console', 'vite.config.ts');
+if (existsSync(consoleConfig)) {
+  const vite = join(createRequire(join(pkg, 'package.json')).resolve('vite/package.json'), '..', 'bin', 'vite.js');
+  execFileSync(process.execPath, [vite, 'build', '--config', consoleConfig], { stdio: 'inherit' });
+}

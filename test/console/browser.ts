@@ -7,7 +7,7 @@ import { afterAll } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CONSOLE_SRC = join(ROOT, 'apps/broker-host/console');
-const CONSOLE_DIST = join(ROOT, 'apps/broker-host/dist/console/index.html');
+const CONSOLE_DIST = join(ROOT, 'apps/broker-host/dist/ui/index.html');
 
 /** Debian's chromium (`.ci/run` installs it); playwright-core drives it, no browser download. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

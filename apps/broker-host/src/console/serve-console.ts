@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 
-/** Where `npm run build` puts the console's assets: `apps/broker-host/dist/console`, from src/ and dist/ alike. */
-export const CONSOLE_DIR = fileURLToPath(new URL('../../dist/console', import.meta.url));
+/** Where `npm run build` puts the console's assets: `apps/broker-host/dist/ui` (beside the compiled host, whose `dist/console` holds this module), from src/ and dist/ alike. */
+export const CONSOLE_DIR = fileURLToPath(new URL('../../dist/ui', import.meta.url));
 
 /**
  * Security headers on every answer (the console's strict: only its own scripts, styles and API), and
